@@ -1,0 +1,101 @@
+// Service: the interface each AWS service implements (services/<name>/), and the context a call
+// receives. A service sees typed input (a Value shaped by the model), the caller's account and
+// region, and storage; it never sees HTTP framing, XML or JSON. Services are registered in
+// services/registry.cc, one line each.
+//
+// Thread-safety: call() runs concurrently on worker threads; implementations synchronize through
+// the Database (one writer, pooled readers) and their own locks.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/authenticator.h"
+#include "common/error.h"
+#include "common/http.h"
+#include "common/time.h"
+#include "common/value.h"
+#include "protocol/model.h"
+
+namespace nimbus {
+
+class Database;
+class BlobStore;
+class Scheduler;
+class WaitHub;
+
+// Settings services read (from server/config).
+struct ServiceSettings {
+  std::string default_region = "us-east-1";
+  std::string s3_base_domain = "localhost";  // virtual-host S3: <bucket>.<base> and <bucket>.s3.<base>
+  int sdb_max_domains = 250;
+};
+
+// What every service is built with. References outlive the services.
+struct ServiceEnv {
+  Database& db;
+  BlobStore& blobs;
+  const Clock& clock;
+  Scheduler& scheduler;
+  WaitHub& waits;
+  const ServiceSettings& settings;
+};
+
+struct CallContext {
+  const HttpRequest& http;
+  const Operation& operation;
+  Account account;            // the caller (anonymous when unsigned)
+  std::string region;         // the signed region when it is a real region, else the default
+  std::string request_id;
+  std::string bucket_from_host;  // S3 virtual-host style
+  // Streaming payload (S3 PutObject/UploadPart): read the body here, already decoded from
+  // aws-chunked framing and checked against its signature/hash as it streams. Null otherwise
+  // (the payload is then in the input Value, or the request has none).
+  BodyReader* body = nullptr;
+  // Trailing headers of an aws-chunked body (x-amz-checksum-*); complete once body is drained.
+  const Headers* trailers = nullptr;
+  // Long polling: false while the dispatcher may still wait and call again (see Result::defer).
+  bool final_attempt = true;
+};
+
+// Long polling: a service that has nothing to return yet sets Result::defer. The dispatcher then
+// waits, without a thread, until WaitHub::notify(wait_key) or the deadline, and calls again
+// (with final_attempt=true at the deadline).
+struct Deferral {
+  std::string wait_key;
+  EpochMillis deadline_ms = 0;
+};
+
+struct Result {
+  Value output;                       // the output shape's members
+  int status = 0;                     // 0: the operation's default status
+  Headers headers;                    // extra response headers
+  std::unique_ptr<BodySource> stream;  // streamed payload (S3 GetObject)
+  uint64_t stream_length = 0;
+  std::optional<Deferral> defer;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual std::string_view name() const = 0;  // "s3", "sqs", "sns", "sdb", "dynamodb"
+  virtual const ServiceModel& model() const = 0;
+  // Runs one operation. Throws ApiError for anything the caller did wrong or that AWS refuses;
+  // an operation in the model but not implemented throws errors::not_implemented().
+  virtual Result call(CallContext& context, const Value& input) = 0;
+  // The service's own error for a failed signature check (code and status as AWS returns them).
+  virtual ApiError auth_error(const AuthError& error) const;
+  // Whether unsigned requests reach call() (S3 decides per ACL); otherwise they are refused with
+  // auth_error(MissingAuthentication).
+  virtual bool allows_anonymous() const { return false; }
+  // Called by /_nimbus/reset after the database and blobs are wiped: drop caches.
+  virtual void reset() {}
+};
+
+// Builds every registered service (services/registry.cc).
+std::vector<std::unique_ptr<Service>> make_services(ServiceEnv& env);
+
+}  // namespace nimbus

@@ -1,0 +1,59 @@
+// BlobStore: object bytes on disk, outside SQLite. A blob is written to a temporary file,
+// flushed (fsync when the durability asks for it), then renamed into place; only then does the
+// caller commit the metadata that names it. Blob ids are random hex, never derived from a user's
+// key, so a key like "../../etc/passwd" stays a key. Layout: <dir>/<id[0:2]>/<id>.
+//
+// Thread-safety: all methods may be called concurrently; a Writer belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http.h"
+
+namespace nimbus {
+
+class BlobStore {
+ public:
+  // dir is created if missing. fsync: flush each blob and its directory before commit() returns.
+  BlobStore(std::string dir, bool fsync);
+
+  class Writer {
+   public:
+    virtual ~Writer() = default;  // a writer destroyed before commit() removes its temp file
+    virtual void write(std::string_view bytes) = 0;
+    virtual uint64_t size() const = 0;
+    // Makes the blob permanent and returns its id.
+    virtual std::string commit() = 0;
+  };
+  std::unique_ptr<Writer> create();
+
+  // A byte range of one blob.
+  struct Segment {
+    std::string id;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  // Streams the segments one after another (a multipart object is its parts' blobs; nothing is
+  // copied). Throws std::runtime_error when a blob is missing.
+  std::unique_ptr<BodySource> open(std::vector<Segment> segments) const;
+  std::unique_ptr<BodySource> open(const std::string& id, uint64_t offset, uint64_t length) const {
+    return open(std::vector<Segment>{{id, offset, length}});
+  }
+  std::string read_all(const std::string& id) const;
+  uint64_t size(const std::string& id) const;
+  bool exists(const std::string& id) const;
+  void remove(const std::string& id);  // missing ids are ignored
+  void wipe();                         // removes every blob (for /_nimbus/reset)
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string path_of(const std::string& id) const;
+  std::string dir_;
+  bool fsync_;
+};
+
+}  // namespace nimbus

@@ -1,0 +1,119 @@
+// Database: the process's SQLite store. WAL mode, versioned migrations per component, one writer
+// thread that batches concurrent write jobs into one transaction (group commit: one fsync serves
+// many requests), and a pool of reader connections.
+//
+//   db.migrate("s3", {"CREATE TABLE buckets(...)", "ALTER TABLE buckets ADD ..."});
+//   auto id = db.write([&](Connection& c) { c.prepare("INSERT ...").bind_all(a, b).run();
+//                                           return c.last_insert_rowid(); });
+//   auto n = db.read([&](Connection& c) { auto& s = c.prepare("SELECT count(*) FROM t");
+//                                         s.step(); return s.column_int(0); });
+//
+// Every state change of one API call goes in one write() job: it is atomic (a savepoint inside
+// the batch; if the job throws, its changes are rolled back and the exception is rethrown to the
+// caller, other jobs of the batch still commit) and durable per Durability when write() returns.
+// Never call write() or read() from inside a write job (deadlock); do all the job's reads on the
+// Connection it is given.
+//
+// Thread-safety: write() and read() may be called from any number of threads.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "storage/sqlite.h"
+
+namespace nimbus {
+
+enum class Durability {
+  Off,     // synchronous=OFF: fastest; a crash of the machine may lose recent writes
+  Normal,  // synchronous=NORMAL (WAL): every acknowledged write survives kill -9 of the process;
+           // a power loss may lose the last commits. The default.
+  Full,    // synchronous=FULL: fsync on every commit; survives power loss too
+};
+
+struct DatabaseOptions {
+  std::string path;            // file path; ignored when ephemeral
+  bool ephemeral = false;      // in-memory, gone at exit
+  Durability durability = Durability::Normal;
+  int reader_count = 4;
+};
+
+class Database {
+ public:
+  // Opens or creates the database. Throws StorageError.
+  explicit Database(const DatabaseOptions& options);
+  ~Database();  // finishes queued writes, stops the writer, closes connections
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Applies the scripts of `component` that are not yet applied (script i is version i+1), each
+  // in its own transaction, and records the version in table nimbus_schema.
+  void migrate(std::string_view component, const std::vector<std::string>& scripts);
+
+  template <class F>
+  auto write(F&& fn) -> std::invoke_result_t<F, Connection&> {
+    using R = std::invoke_result_t<F, Connection&>;
+    if constexpr (std::is_void_v<R>) {
+      submit([&](Connection& c) { fn(c); });
+    } else {
+      std::optional<R> result;
+      submit([&](Connection& c) { result.emplace(fn(c)); });
+      return std::move(*result);
+    }
+  }
+
+  template <class F>
+  auto read(F&& fn) -> std::invoke_result_t<F, Connection&> {
+    Lease lease(*this);
+    return fn(lease.connection());
+  }
+
+  // Deletes every row of every table (schema and versions stay). For /_nimbus/reset.
+  void wipe();
+  Durability durability() const { return options_.durability; }
+
+ private:
+  struct Job;
+  class Lease {  // a reader connection borrowed from the pool for one read()
+   public:
+    explicit Lease(Database& db);
+    ~Lease();
+    Connection& connection() { return *connection_; }
+
+   private:
+    Database& db_;
+    Connection* connection_;
+  };
+
+  // Queues fn for the writer thread and blocks until its batch commits; rethrows fn's exception.
+  void submit(const std::function<void(Connection&)>& fn);
+  void writer_loop();
+  Connection* acquire_reader();
+  void release_reader(Connection* connection);
+
+  DatabaseOptions options_;
+  std::string uri_;
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> idle_readers_;
+  std::mutex readers_mutex_;
+  std::condition_variable readers_cv_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+};
+
+}  // namespace nimbus
