@@ -64,8 +64,17 @@ struct AuthOptions {
   bool s3 = false;  // S3 rules: raw path in SigV4, SigV2 S3 forms, X-Amz-Content-SHA256 literal
   // The body is in request.body (false while it is still to be streamed, or before
   // 100-continue). When false and the signature covers the body, only the parts that don't
-  // (key, date, expiry) are checked and payload is set for the caller to verify.
+  // (key, date, expiry) are checked and payload is set for the caller to verify. For S3 that is
+  // X-Amz-Content-SHA256 (PayloadMode::Sha256 or a streaming mode). Other services sign the
+  // body's hash itself: their signature is not checked at all then, so authenticate again with
+  // the body buffered before trusting the result.
   bool body_available = true;
+  // S3 virtual-host requests: the bucket the Host header named (SigV2's canonical resource
+  // is "/<bucket><path>"). Set by the router; empty for path-style requests.
+  std::string virtual_host_bucket;
+  // Non-S3 only: false signs the path as sent instead of normalizing it (S3-style services, and
+  // the SigV4 test suite's normalize=false cases). S3 never normalizes.
+  bool normalize_path = true;
 };
 
 class Authenticator {

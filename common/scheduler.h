@@ -25,13 +25,17 @@ class Scheduler {
 };
 
 // Wake-ups keyed by a string ("sqs/000000000000/us-east-1/orders"): long polls wait on a key,
-// writers notify it after they commit.
+// writers notify it after they commit. Each key has a generation that notify() increments, so a
+// waiter that read the generation before looking at storage cannot miss a notify that happened
+// in between: wait() fires at once when the generation has moved on.
 class WaitHub {
  public:
-  using WaitId = uint64_t;
   virtual ~WaitHub() = default;
-  // Calls wake(false) once, on a worker thread, after notify(key), or wake(true) at the deadline.
-  virtual WaitId wait(std::string key, EpochMillis deadline, std::function<void(bool timed_out)> wake) = 0;
+  virtual uint64_t generation(std::string_view key) = 0;
+  // Calls wake(false) once, on a worker thread, after a notify(key) later than `seen`
+  // generation, or wake(true) at the deadline (by the system clock).
+  virtual void wait(std::string key, uint64_t seen, EpochMillis deadline,
+                    std::function<void(bool timed_out)> wake) = 0;
   virtual void notify(std::string_view key) = 0;
 };
 

@@ -25,6 +25,7 @@ struct Member {
   std::string location_name;  // wire name: header name, query key, uri label, XML element
   std::string query_name;     // ec2 protocol "queryName"
   std::string xml_namespace;  // xmlNamespace.uri, for payload members
+  std::string xml_namespace_prefix;  // xmlNamespace.prefix ("xsi" on S3's Grantee)
   bool xml_attribute = false;
   bool flattened = false;     // member-level "flattened"
   bool idempotency_token = false;
@@ -69,6 +70,7 @@ struct Shape {
   std::string timestamp_format;          // "iso8601", "rfc822", "unixTimestamp"
   std::string location_name;             // shape-level locationName (S3 output roots)
   std::string xml_namespace;
+  std::string xml_namespace_prefix;
 
   const Member* member(std::string_view member_name) const;
   bool is_required(std::string_view member_name) const;
@@ -83,6 +85,10 @@ struct Operation {
   const Shape* output = nullptr;  // may be null
   std::string result_wrapper;     // query protocol: output.resultWrapper ("PublishResult")
   std::vector<const Shape*> errors;
+  // httpChecksum: the request must carry Content-MD5 or a checksum (S3 DeleteObjects, ...).
+  bool http_checksum_required = false;
+  std::string request_algorithm_member;  // httpChecksum.requestAlgorithmMember
+  bool deprecated = false;        // superseded (S3 GetBucketLifecycle → ...Configuration)
 };
 
 struct ServiceModel {
@@ -107,6 +113,10 @@ struct ServiceModel {
   static std::unique_ptr<ServiceModel> from_json(std::string_view service,
                                                  std::string_view json_text);
 };
+
+// The embedded model JSON of a service (protocol/generated/models.cc, written by
+// tools/gen_models.py), or nullptr for an unknown name. Static storage; never freed.
+const char* builtin_model_json(std::string_view name);
 
 // The embedded models (protocol/generated/models.cc), parsed on first use and cached for the
 // process. name is "s3", "sqs", "sns", "sdb", "dynamodb", "dynamodbstreams". Throws

@@ -63,9 +63,11 @@ struct CallContext {
 
 // Long polling: a service that has nothing to return yet sets Result::defer. The dispatcher then
 // waits, without a thread, until WaitHub::notify(wait_key) or the deadline, and calls again
-// (with final_attempt=true at the deadline).
+// (with final_attempt=true at the deadline). `generation` is WaitHub::generation(wait_key) read
+// before the service looked at storage, so a notify in between is not missed.
 struct Deferral {
   std::string wait_key;
+  uint64_t generation = 0;
   EpochMillis deadline_ms = 0;
 };
 

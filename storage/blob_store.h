@@ -3,6 +3,13 @@
 // caller commit the metadata that names it. Blob ids are random hex, never derived from a user's
 // key, so a key like "../../etc/passwd" stays a key. Layout: <dir>/<id[0:2]>/<id>.
 //
+// Ids: 32 lower-case hex characters (128 random bits). Every method checks an id before it
+// forms a path and throws std::invalid_argument for anything else (exists() returns false), so
+// no id can name a file outside the directory. Missing blobs throw std::runtime_error (except in
+// exists() and remove()); I/O failures throw std::runtime_error naming the file and errno.
+// Temporary files live in <dir>/tmp/*.part; the constructor deletes those a crash left behind,
+// so one directory must not be shared by two live BlobStores.
+//
 // Thread-safety: all methods may be called concurrently; a Writer belongs to one thread.
 #pragma once
 
@@ -38,12 +45,14 @@ class BlobStore {
     uint64_t length = 0;
   };
   // Streams the segments one after another (a multipart object is its parts' blobs; nothing is
-  // copied). Throws std::runtime_error when a blob is missing.
+  // copied). Throws std::runtime_error when a blob is missing or shorter than a segment asks;
+  // files are opened lazily as the reading reaches them (read() throws std::runtime_error if one
+  // vanished meanwhile).
   std::unique_ptr<BodySource> open(std::vector<Segment> segments) const;
   std::unique_ptr<BodySource> open(const std::string& id, uint64_t offset, uint64_t length) const {
     return open(std::vector<Segment>{{id, offset, length}});
   }
-  std::string read_all(const std::string& id) const;
+  std::string read_all(const std::string& id) const;  // for small blobs and tests
   uint64_t size(const std::string& id) const;
   bool exists(const std::string& id) const;
   void remove(const std::string& id);  // missing ids are ignored
@@ -51,6 +60,9 @@ class BlobStore {
   const std::string& dir() const { return dir_; }
 
  private:
+  class FileWriter;
+  class SegmentSource;
+  // <dir>/<id[0:2]>/<id>, after checking the id's form (std::invalid_argument otherwise).
   std::string path_of(const std::string& id) const;
   std::string dir_;
   bool fsync_;

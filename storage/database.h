@@ -11,13 +11,28 @@
 // Every state change of one API call goes in one write() job: it is atomic (a savepoint inside
 // the batch; if the job throws, its changes are rolled back and the exception is rethrown to the
 // caller, other jobs of the batch still commit) and durable per Durability when write() returns.
-// Never call write() or read() from inside a write job (deadlock); do all the job's reads on the
-// Connection it is given.
+// A batch holds up to 256 jobs. If COMMIT itself fails (I/O error, a DEFERRABLE foreign key),
+// every job of the batch gets that error and none of them is kept; so avoid deferred
+// constraints. Never call write() or read() from inside a write job (std::logic_error); do all
+// the job's reads on the Connection it is given. Do not nest read() calls either (ephemeral
+// mode would deadlock; file mode could exhaust the pool).
 //
-// Thread-safety: write() and read() may be called from any number of threads.
+// Connections. File mode: one read-write connection owned by the writer thread and
+// `reader_count` read-only connections in a pool (read() blocks while all are borrowed); WAL lets
+// readers run next to the writer, each read() seeing the last committed state. Ephemeral mode:
+// one in-memory connection, used by the writer thread and, under a mutex the writer holds for a
+// whole batch, by read() (with query_only set); reads are then serialized with each other and
+// with write batches, which is plenty for tests and keeps every read on committed state (no
+// shared-cache table locks, no read_uncommitted). reader_count is ignored there.
+// A read() must not write; statements it leaves unfinished are reset when it returns.
+//
+// Thread-safety: write() and read() may be called from any number of threads, but not from
+// inside a write job (std::logic_error).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -57,7 +72,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Applies the scripts of `component` that are not yet applied (script i is version i+1), each
-  // in its own transaction, and records the version in table nimbus_schema.
+  // in its own transaction, and records the version in table nimbus_schema. Runs on the writer
+  // thread between batches. Throws StorageError when a script fails (earlier scripts stay
+  // applied) or when the stored version is newer than scripts.size().
   void migrate(std::string_view component, const std::vector<std::string>& scripts);
 
   template <class F>
@@ -78,9 +95,16 @@ class Database {
     return fn(lease.connection());
   }
 
-  // Deletes every row of every table (schema and versions stay). For /_nimbus/reset.
+  // Deletes every row of every table (schema and versions stay; AUTOINCREMENT counters restart).
+  // For /_nimbus/reset.
   void wipe();
   Durability durability() const { return options_.durability; }
+  bool ephemeral() const { return options_.ephemeral; }
+
+  // Statistics of the writer thread: committed write transactions (a batch is one) and write
+  // jobs run (including failed ones). jobs() / commits() is the mean batch size.
+  uint64_t commits() const { return commits_.load(); }
+  uint64_t jobs() const { return jobs_.load(); }
 
  private:
   struct Job;
@@ -96,14 +120,21 @@ class Database {
   };
 
   // Queues fn for the writer thread and blocks until its batch commits; rethrows fn's exception.
-  void submit(const std::function<void(Connection&)>& fn);
+  // A solo job runs alone, outside any transaction the writer opens: it manages its own
+  // (migrations, wipe).
+  void submit(const std::function<void(Connection&)>& fn, bool solo = false);
   void writer_loop();
+  void run_batch(const std::vector<Job*>& batch);
+  void run_solo(Job* job);
+  void finish(const std::vector<Job*>& jobs);
   Connection* acquire_reader();
   void release_reader(Connection* connection);
 
   DatabaseOptions options_;
   std::string uri_;
   std::unique_ptr<Connection> writer_;
+  // Held by the writer thread while it runs a batch; in ephemeral mode read() holds it too.
+  std::mutex writer_connection_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_readers_;
   std::mutex readers_mutex_;
@@ -114,6 +145,8 @@ class Database {
   std::deque<Job*> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> jobs_{0};
 };
 
 }  // namespace nimbus

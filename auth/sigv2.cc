@@ -1,0 +1,177 @@
+// AWS Signature Version 2: the query/form string to sign (SimpleDB, SQS, EC2 from boto 2 and
+// botocore's SDB client) and S3's REST string to sign (Authorization: AWS key:sig, presigned
+// AWSAccessKeyId/Signature/Expires), matching boto 2 (boto/utils.py canonical_string) and
+// botocore (auth.py HmacV1Auth, HmacV1QueryAuth). The Authenticator verifies with these.
+#include "auth/sigv2.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "common/hash.h"
+
+namespace nimbus::sigv2 {
+namespace {
+
+// Sub-resources that are part of S3's canonicalized resource: botocore's QSAOfInterest and
+// boto 2's qsa_of_interest, sorted (looked up with binary search).
+constexpr std::string_view kSubResources[] = {
+    "accelerate",
+    "acl",
+    "analytics",
+    "billing",
+    "compose",
+    "cors",
+    "defaultObjectAcl",
+    "delete",
+    "encryptionConfig",
+    "inventory",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "partNumber",
+    "policy",
+    "replication",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "select",
+    "select-type",
+    "storageClass",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "userProject",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+    "websiteConfig",
+};
+
+bool is_sub_resource(std::string_view key) {
+  return std::binary_search(std::begin(kSubResources), std::end(kSubResources), key);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string query_string_to_sign(std::string_view method, std::string_view host,
+                                 std::string_view path, const QueryParams& params) {
+  std::vector<const std::pair<std::string, std::string>*> sorted;
+  sorted.reserve(params.size());
+  for (const auto& p : params)
+    if (p.first != "Signature") sorted.push_back(&p);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return *a < *b; });
+  std::string out;
+  out.append(method).push_back('\n');
+  out.append(lower(host)).push_back('\n');
+  out.append(path.empty() ? std::string_view("/") : path).push_back('\n');
+  bool first = true;
+  for (const auto* p : sorted) {
+    if (!first) out.push_back('&');
+    first = false;
+    out.append(uri_encode(p->first)).push_back('=');
+    out.append(uri_encode(p->second));
+  }
+  return out;
+}
+
+std::string s3_canonical_resource(std::string_view path, std::string_view query,
+                                  std::string_view virtual_host_bucket) {
+  std::string out;
+  if (!virtual_host_bucket.empty()) out.append("/").append(virtual_host_bucket);
+  out.append(path);
+  if (out.empty()) out = "/";
+  // (raw key, "key" or "key=decoded value"), stable-sorted by key as botocore and boto 2 do.
+  std::vector<std::pair<std::string_view, std::string>> subs;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    size_t eq = part.find('=');
+    std::string_view key = part.substr(0, eq);
+    if (!is_sub_resource(key)) continue;
+    std::string item(key);
+    if (eq != std::string_view::npos) item.append("=").append(uri_decode(part.substr(eq + 1)));
+    subs.emplace_back(key, std::move(item));
+  }
+  std::stable_sort(subs.begin(), subs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < subs.size(); ++i) {
+    out.push_back(i == 0 ? '?' : '&');
+    out.append(subs[i].second);
+  }
+  return out;
+}
+
+std::string s3_string_to_sign(const HttpRequest& request, std::string_view expires_or_date,
+                              bool presigned, std::string_view virtual_host_bucket) {
+  // Signed headers: content-md5, content-type and every x-amz-*; duplicates comma-joined.
+  std::string content_md5, content_type;
+  std::map<std::string, std::string> amz;
+  for (const Header& h : request.headers) {
+    std::string name = lower(trim(h.name));
+    std::string_view value = trim(h.value);
+    if (name == "content-md5") {
+      content_md5 = value;
+    } else if (name == "content-type") {
+      content_type = value;
+    } else if (name.rfind("x-amz-", 0) == 0) {
+      auto [it, inserted] = amz.try_emplace(std::move(name), value);
+      if (!inserted) it->second.append(",").append(value);
+    }
+  }
+  if (presigned) {
+    std::map<std::string, std::string> from_query;
+    for (auto& [k, v] : parse_query(request.query, true)) {
+      std::string name = lower(k);
+      if (name == "content-md5") {
+        content_md5 = trim(v);
+      } else if (name == "content-type") {
+        content_type = trim(v);
+      } else if (name.rfind("x-amz-", 0) == 0) {
+        auto [it, inserted] = from_query.try_emplace(std::move(name), trim(v));
+        if (!inserted) it->second.append(",").append(trim(v));
+      }
+    }
+    for (auto& [k, v] : from_query) amz[k] = std::move(v);
+  }
+  std::string out;
+  out.append(request.method).push_back('\n');
+  out.append(content_md5).push_back('\n');
+  out.append(content_type).push_back('\n');
+  out.append(expires_or_date).push_back('\n');
+  for (const auto& [name, value] : amz) out.append(name).append(":").append(value).push_back('\n');
+  out.append(s3_canonical_resource(request.path, request.query, virtual_host_bucket));
+  return out;
+}
+
+std::string signature(std::string_view secret, std::string_view string_to_sign, bool sha256) {
+  return base64_encode(sha256 ? hmac_sha256(secret, string_to_sign)
+                              : hmac_sha1(secret, string_to_sign));
+}
+
+}  // namespace nimbus::sigv2

@@ -1,0 +1,230 @@
+// The one place for digests and checksums: MD5/SHA-1/SHA-256 and HMAC over OpenSSL's EVP API,
+// and table-driven (slicing-by-8) CRC32, CRC32C and CRC64NVME. Entry points: md5, sha1, sha256,
+// sha256_hex, hmac_sha1, hmac_sha256, crc32, crc32c, crc64nvme, Hasher.
+#include "common/hash.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/encoding.h"
+
+namespace nimbus {
+namespace {
+
+// ---- EVP digests ------------------------------------------------------------------------------
+
+enum class Md { Md5, Sha1, Sha256 };
+
+// Fetched once per process (EVP_MD_fetch is thread-safe; the results are immutable).
+const EVP_MD* fetch_md(Md md) {
+  static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  const EVP_MD* m = md == Md::Md5 ? md5 : md == Md::Sha1 ? sha1 : sha256;
+  if (!m) throw std::runtime_error("OpenSSL digest unavailable");
+  return m;
+}
+
+// One reusable context per thread for one-shot digests, to avoid an allocation per call.
+struct ThreadCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~ThreadCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+// Digest of the concatenation of up to two pieces.
+std::string digest(Md md, std::string_view a, std::string_view b = {}) {
+  thread_local ThreadCtx t;
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!t.ctx || EVP_DigestInit_ex(t.ctx, fetch_md(md), nullptr) != 1 ||
+      EVP_DigestUpdate(t.ctx, a.data(), a.size()) != 1 ||
+      (!b.empty() && EVP_DigestUpdate(t.ctx, b.data(), b.size()) != 1) ||
+      EVP_DigestFinal_ex(t.ctx, out, &len) != 1)
+    throw std::runtime_error("OpenSSL digest failed");
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+// RFC 2104 HMAC over a 64-byte-block digest (MD5, SHA-1 and SHA-256 all have 64-byte blocks).
+std::string hmac(Md md, std::string_view key, std::string_view data) {
+  constexpr size_t kBlock = 64;
+  std::string hashed_key;
+  if (key.size() > kBlock) {
+    hashed_key = digest(md, key);
+    key = hashed_key;
+  }
+  char ipad[kBlock], opad[kBlock];
+  std::memset(ipad, 0x36, kBlock);
+  std::memset(opad, 0x5c, kBlock);
+  for (size_t i = 0; i < key.size(); ++i) {
+    ipad[i] ^= key[i];
+    opad[i] ^= key[i];
+  }
+  std::string inner = digest(md, std::string_view(ipad, kBlock), data);
+  return digest(md, std::string_view(opad, kBlock), inner);
+}
+
+// ---- CRCs (reflected, slicing-by-8) ----------------------------------------------------------
+
+template <typename T>
+using CrcTables = std::array<std::array<T, 256>, 8>;
+
+template <typename T>
+constexpr CrcTables<T> make_tables(T reflected_poly) {
+  CrcTables<T> t{};
+  for (unsigned i = 0; i < 256; ++i) {
+    T c = static_cast<T>(i);
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ reflected_poly : (c >> 1);
+    t[0][i] = c;
+  }
+  for (unsigned i = 0; i < 256; ++i)
+    for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
+  return t;
+}
+
+constexpr CrcTables<uint32_t> kCrc32 = make_tables<uint32_t>(0xEDB88320u);
+constexpr CrcTables<uint32_t> kCrc32c = make_tables<uint32_t>(0x82F63B78u);
+constexpr CrcTables<uint64_t> kCrc64Nvme = make_tables<uint64_t>(0x9A6C9329AC4BC9B5ull);
+
+inline uint64_t load_le64(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Updates a raw (not pre/post-inverted) register.
+template <typename T>
+T crc_update(const CrcTables<T>& t, T crc, std::string_view data) {
+  auto p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  while (n >= 8) {
+    uint64_t v = load_le64(p);
+    if constexpr (sizeof(T) == 8) {
+      v ^= crc;
+      crc = t[7][v & 0xFF] ^ t[6][(v >> 8) & 0xFF] ^ t[5][(v >> 16) & 0xFF] ^
+            t[4][(v >> 24) & 0xFF] ^ t[3][(v >> 32) & 0xFF] ^ t[2][(v >> 40) & 0xFF] ^
+            t[1][(v >> 48) & 0xFF] ^ t[0][(v >> 56) & 0xFF];
+    } else {
+      uint32_t lo = static_cast<uint32_t>(v) ^ crc;
+      uint32_t hi = static_cast<uint32_t>(v >> 32);
+      crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+            t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+    }
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xFF];
+  return crc;
+}
+
+template <typename T>
+void put_be(std::string& out, T v) {
+  for (int i = static_cast<int>(sizeof(T)) - 1; i >= 0; --i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+}  // namespace
+
+std::string md5(std::string_view data) { return digest(Md::Md5, data); }
+std::string sha1(std::string_view data) { return digest(Md::Sha1, data); }
+std::string sha256(std::string_view data) { return digest(Md::Sha256, data); }
+std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  return hmac(Md::Sha1, key, data);
+}
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac(Md::Sha256, key, data);
+}
+
+uint32_t crc32(std::string_view data, uint32_t previous) {
+  return ~crc_update(kCrc32, ~previous, data);
+}
+uint32_t crc32c(std::string_view data, uint32_t previous) {
+  return ~crc_update(kCrc32c, ~previous, data);
+}
+uint64_t crc64nvme(std::string_view data, uint64_t previous) {
+  return ~crc_update(kCrc64Nvme, ~previous, data);
+}
+
+// ---- Hasher -----------------------------------------------------------------------------------
+
+struct Hasher::Impl {
+  Algorithm algorithm;
+  EVP_MD_CTX* ctx = nullptr;
+  uint64_t crc = 0;
+  bool finished = false;
+
+  explicit Impl(Algorithm a) : algorithm(a) {
+    Md md;
+    switch (a) {
+      case Algorithm::Md5:
+        md = Md::Md5;
+        break;
+      case Algorithm::Sha1:
+        md = Md::Sha1;
+        break;
+      case Algorithm::Sha256:
+        md = Md::Sha256;
+        break;
+      default:
+        return;
+    }
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, fetch_md(md), nullptr) != 1) {
+      EVP_MD_CTX_free(ctx);
+      throw std::runtime_error("OpenSSL digest init failed");
+    }
+  }
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Hasher::Hasher(Algorithm algorithm) : impl_(std::make_unique<Impl>(algorithm)) {}
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+void Hasher::update(std::string_view data) {
+  Impl& s = *impl_;
+  switch (s.algorithm) {
+    case Algorithm::Crc32:
+      s.crc = crc32(data, static_cast<uint32_t>(s.crc));
+      break;
+    case Algorithm::Crc32c:
+      s.crc = crc32c(data, static_cast<uint32_t>(s.crc));
+      break;
+    case Algorithm::Crc64Nvme:
+      s.crc = crc64nvme(data, s.crc);
+      break;
+    default:
+      if (EVP_DigestUpdate(s.ctx, data.data(), data.size()) != 1)
+        throw std::runtime_error("OpenSSL digest update failed");
+  }
+}
+
+std::string Hasher::finish() {
+  Impl& s = *impl_;
+  if (s.finished) throw std::logic_error("Hasher::finish called twice");
+  s.finished = true;
+  std::string out;
+  switch (s.algorithm) {
+    case Algorithm::Crc32:
+    case Algorithm::Crc32c:
+      put_be(out, static_cast<uint32_t>(s.crc));
+      break;
+    case Algorithm::Crc64Nvme:
+      put_be(out, s.crc);
+      break;
+    default: {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      if (EVP_DigestFinal_ex(s.ctx, md, &len) != 1)
+        throw std::runtime_error("OpenSSL digest final failed");
+      out.assign(reinterpret_cast<char*>(md), len);
+    }
+  }
+  return out;
+}
+
+}  // namespace nimbus

@@ -1,0 +1,782 @@
+// S3Service: the S3 operations of the first slice (ListBuckets, CreateBucket, HeadBucket,
+// DeleteBucket, PutObject, GetObject, HeadObject, DeleteObject) on top of the schema in
+// services/s3/schema.h and the BlobStore. Entry points: S3Service::call() dispatches by operation
+// name; S3Service::auth_error() maps signature failures to S3's error codes.
+//
+// PutObject streams the body into a blob in 256 KiB chunks while hashing it (MD5 for the ETag,
+// one flexible checksum), verifies Content-MD5 and x-amz-checksum-*, commits the blob, then the
+// metadata in one write job, and removes the blob an overwrite replaced after that commit.
+#include "services/s3/s3_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+#include "common/encoding.h"
+#include "common/hash.h"
+#include "common/ids.h"
+#include "services/s3/errors.h"
+#include "services/s3/rules.h"
+#include "storage/blob_store.h"
+#include "storage/database.h"
+
+namespace nimbus {
+namespace {
+
+using s3::BucketRecord;
+using s3::ObjectRecord;
+
+constexpr size_t kChunkBytes = 256 * 1024;
+constexpr int64_t kMaxBucketsLimit = 10000;
+constexpr size_t kMaxTags = 10;
+
+Value timestamp_of(EpochMillis ms) { return Value::timestamp(static_cast<double>(ms) / 1000.0); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string bucket_of(const Value& input) {
+  std::optional<std::string> bucket = input.get_string("Bucket");
+  if (!bucket || bucket->empty()) throw s3_errors::invalid_request("A bucket name is required.");
+  return *bucket;
+}
+
+std::string key_of(const Value& input) {
+  std::optional<std::string> key = input.get_string("Key");
+  if (!key || key->empty()) throw s3_errors::invalid_request("An object key is required.");
+  return *key;
+}
+
+// The bucket, if the caller may use it: 404 NoSuchBucket when absent, 403 AccessDenied when it
+// belongs to another account or x-amz-expected-bucket-owner names someone else.
+BucketRecord require_bucket(Connection& c, const std::string& name, const CallContext& context,
+                            const Value& input) {
+  std::optional<BucketRecord> bucket = s3::find_bucket(c, name);
+  if (!bucket) throw s3_errors::no_such_bucket(name);
+  if (bucket->owner_id != context.account.id) throw s3_errors::access_denied();
+  std::optional<std::string> expected = input.get_string("ExpectedBucketOwner");
+  if (expected && *expected != bucket->owner_id) throw s3_errors::access_denied();
+  return *bucket;
+}
+
+// The version id a new object version gets in a bucket with this versioning state.
+std::string new_version_id(const std::string& versioning) {
+  return versioning == "Enabled" ? random_hex(16) : std::string(s3::kNullVersion);
+}
+
+bool etag_matches(std::string_view condition, const std::string& etag) {
+  // A comma-separated list of (quoted or bare) entity tags, or "*".
+  size_t start = 0;
+  while (start <= condition.size()) {
+    size_t comma = condition.find(',', start);
+    if (comma == std::string_view::npos) comma = condition.size();
+    std::string item = trim(condition.substr(start, comma - start));
+    if (item.starts_with("W/")) item.erase(0, 2);
+    if (item == "*") return true;
+    if (!item.empty() && item.front() != '"') item = "\"" + item + "\"";
+    if (item == etag) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+// Content-Encoding without the aws-chunked framing token, which S3 does not store.
+std::optional<std::string> stored_content_encoding(const std::optional<std::string>& header) {
+  if (!header) return std::nullopt;
+  std::string out;
+  size_t start = 0;
+  while (start <= header->size()) {
+    size_t comma = header->find(',', start);
+    if (comma == std::string::npos) comma = header->size();
+    std::string token = trim(std::string_view(*header).substr(start, comma - start));
+    if (!token.empty() && !iequals(token, "aws-chunked")) {
+      if (!out.empty()) out += ",";
+      out += token;
+    }
+    start = comma + 1;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// The part of the object's segments that covers [first, first + length).
+std::vector<BlobStore::Segment> slice_segments(const std::vector<BlobStore::Segment>& segments,
+                                               uint64_t first, uint64_t length) {
+  std::vector<BlobStore::Segment> out;
+  uint64_t position = 0;
+  uint64_t end = first + length;
+  for (const BlobStore::Segment& s : segments) {
+    uint64_t s_begin = position, s_end = position + s.length;
+    position = s_end;
+    if (s_end <= first || s_begin >= end) continue;
+    uint64_t from = std::max(first, s_begin), to = std::min(end, s_end);
+    out.push_back({s.id, s.offset + (from - s_begin), to - from});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_tagging(const std::string& header) {
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (auto& [k, v] : parse_query(header, true)) {
+    if (k.empty() || k.size() > 128)
+      throw s3_errors::invalid_tag("The TagKey you have provided is invalid");
+    if (v.size() > 256) throw s3_errors::invalid_tag("The TagValue you have provided is invalid");
+    for (const auto& existing : tags)
+      if (existing.first == k)
+        throw s3_errors::invalid_tag("Cannot provide multiple Tags with the same key");
+    tags.emplace_back(std::move(k), std::move(v));
+  }
+  if (tags.size() > kMaxTags) throw s3_errors::invalid_tag("Object tags cannot be greater than 10");
+  return tags;
+}
+
+// A response body whose first bytes are read as soon as it is opened. The BlobStore opens files
+// lazily; reading at once pins the first blob's file while the metadata that named it is fresh,
+// so an overwrite that removes the blob right after cannot break a response already chosen
+// (the open file stays readable after the unlink).
+class PrimedSource : public BodySource {
+ public:
+  static constexpr size_t kPrimeBytes = 64 * 1024;
+
+  PrimedSource(std::unique_ptr<BodySource> inner, uint64_t length) : inner_(std::move(inner)) {
+    head_.resize(static_cast<size_t>(std::min<uint64_t>(length, kPrimeBytes)));
+    size_t filled = 0;
+    while (filled < head_.size()) {
+      size_t n = inner_->read(head_.data() + filled, head_.size() - filled);
+      if (n == 0) break;
+      filled += n;
+    }
+    head_.resize(filled);
+  }
+
+  size_t read(char* buffer, size_t size) override {
+    if (offset_ < head_.size()) {
+      size_t n = std::min(size, head_.size() - offset_);
+      std::copy_n(head_.data() + offset_, n, buffer);
+      offset_ += n;
+      return n;
+    }
+    return inner_->read(buffer, size);
+  }
+
+ private:
+  std::unique_ptr<BodySource> inner_;
+  std::string head_;
+  size_t offset_ = 0;
+};
+
+// Checksum members of the model nimbus cannot compute yet.
+constexpr const char* kUnsupportedChecksums[] = {
+    "ChecksumSHA512", "ChecksumMD5", "ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"};
+
+// The output members GetObject and HeadObject share.
+void describe_object(const ObjectRecord& o, Value& out) {
+  out.set("AcceptRanges", "bytes");
+  out.set("LastModified", timestamp_of(o.last_modified_ms));
+  out.set("ContentLength", static_cast<int64_t>(o.size));
+  out.set("ETag", o.etag);
+  if (o.version_id != s3::kNullVersion) out.set("VersionId", o.version_id);
+  if (o.cache_control) out.set("CacheControl", *o.cache_control);
+  if (o.content_disposition) out.set("ContentDisposition", *o.content_disposition);
+  if (o.content_encoding) out.set("ContentEncoding", *o.content_encoding);
+  if (o.content_language) out.set("ContentLanguage", *o.content_language);
+  out.set("ContentType", o.content_type.value_or(s3::kDefaultContentType));
+  if (o.expires) out.set("Expires", *o.expires);
+  if (o.website_redirect) out.set("WebsiteRedirectLocation", *o.website_redirect);
+  if (o.sse_algorithm) out.set("ServerSideEncryption", *o.sse_algorithm);
+  if (o.sse_kms_key_id) out.set("SSEKMSKeyId", *o.sse_kms_key_id);
+  if (!o.metadata.empty()) {
+    Value metadata = Value::map();
+    for (const auto& [name, value] : o.metadata) metadata.set(name, value);
+    out.set("Metadata", std::move(metadata));
+  }
+  if (o.storage_class != "STANDARD") out.set("StorageClass", o.storage_class);
+  if (o.lock_mode) out.set("ObjectLockMode", *o.lock_mode);
+  if (o.lock_retain_until_ms)
+    out.set("ObjectLockRetainUntilDate", timestamp_of(*o.lock_retain_until_ms));
+  if (o.legal_hold) out.set("ObjectLockLegalHoldStatus", "ON");
+}
+
+void add_checksums(const s3::Checksums& checksums, Value& out) {
+  for (const s3::ChecksumAlgorithm& a : s3::checksum_algorithms()) {
+    const std::optional<std::string>* value = checksums.by_member(a.member);
+    if (value && *value) out.set(a.member, **value);
+  }
+  if (checksums.type) out.set("ChecksumType", *checksums.type);
+}
+
+}  // namespace
+
+S3Service::S3Service(ServiceEnv& env) : env_(env), model_(builtin_model("s3")) {
+  s3::migrate(env_.db);
+}
+
+Result S3Service::call(CallContext& context, const Value& input) {
+  using Handler = Result (S3Service::*)(CallContext&, const Value&);
+  static const std::unordered_map<std::string_view, Handler> handlers = {
+      {"ListBuckets", &S3Service::list_buckets}, {"CreateBucket", &S3Service::create_bucket},
+      {"HeadBucket", &S3Service::head_bucket},   {"DeleteBucket", &S3Service::delete_bucket},
+      {"PutObject", &S3Service::put_object},     {"GetObject", &S3Service::get_object},
+      {"HeadObject", &S3Service::head_object},   {"DeleteObject", &S3Service::delete_object},
+  };
+  // Until ACLs and bucket policies exist, nothing is public.
+  if (context.account.anonymous) throw s3_errors::access_denied();
+  auto it = handlers.find(context.operation.name);
+  if (it == handlers.end()) throw errors::not_implemented(context.operation.name);
+  return (this->*(it->second))(context, input);
+}
+
+ApiError S3Service::auth_error(const AuthError& error) const {
+  switch (error.failure) {
+    case AuthFailure::MissingAuthentication:
+      return s3_errors::access_denied();
+    case AuthFailure::InvalidAccessKey:
+      return s3_errors::invalid_access_key_id(error.access_key);
+    case AuthFailure::SignatureMismatch:
+      return s3_errors::signature_does_not_match(error.access_key, error.string_to_sign,
+                                                 error.canonical_request);
+    case AuthFailure::Expired:
+      return s3_errors::request_expired();
+    case AuthFailure::TimeTooSkewed:
+      return s3_errors::request_time_too_skewed();
+    case AuthFailure::Malformed:
+      return s3_errors::authorization_header_malformed(error.what());
+    case AuthFailure::ContentSha256Mismatch:
+      return s3_errors::content_sha256_mismatch();
+  }
+  return s3_errors::access_denied();
+}
+
+void S3Service::check_enum(const Value& input, std::string_view member, std::string_view shape_name,
+                           std::string_view header) const {
+  std::optional<std::string> value = input.get_string(member);
+  if (!value) return;
+  const Shape* shape = model_.shape(shape_name);
+  if (!shape || shape->enum_values.empty()) return;
+  if (std::find(shape->enum_values.begin(), shape->enum_values.end(), *value) ==
+      shape->enum_values.end())
+    throw s3_errors::invalid_argument("Invalid value for header " + std::string(header) + ".",
+                                      std::string(header), *value);
+}
+
+void S3Service::remove_blobs(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    try {
+      env_.blobs.remove(id);
+    } catch (const std::exception&) {
+      // An orphaned file wastes space but harms no one; the metadata is already committed.
+    }
+  }
+}
+
+// ---- buckets ----------------------------------------------------------------------------------
+
+Result S3Service::list_buckets(CallContext& context, const Value& input) {
+  std::optional<int64_t> max_buckets = input.get_int("MaxBuckets");
+  if (max_buckets && (*max_buckets < 1 || *max_buckets > kMaxBucketsLimit))
+    throw s3_errors::invalid_argument(
+        "Argument max-buckets must be an integer between 1 and 10000.", "max-buckets",
+        std::to_string(*max_buckets));
+  std::string after;
+  if (std::optional<std::string> token = input.get_string("ContinuationToken")) {
+    std::optional<std::string> decoded = base64_decode(*token);
+    if (!decoded || decoded->empty())
+      throw s3_errors::invalid_argument("The continuation token provided is incorrect",
+                                        "continuation-token", *token);
+    after = *decoded;
+  }
+  std::string prefix = input.string_or("Prefix", "");
+  std::optional<std::string> region = input.get_string("BucketRegion");
+
+  std::vector<BucketRecord> buckets = env_.db.read(
+      [&](Connection& c) { return s3::list_buckets(c, context.account.id, prefix, after); });
+  if (region) std::erase_if(buckets, [&](const BucketRecord& b) { return b.region != *region; });
+  bool truncated = max_buckets && buckets.size() > static_cast<size_t>(*max_buckets);
+  if (truncated) buckets.resize(static_cast<size_t>(*max_buckets));
+
+  Result result;
+  Value list = Value::list();
+  for (const BucketRecord& b : buckets) {
+    Value entry = Value::map();
+    entry.set("Name", b.name);
+    entry.set("CreationDate", timestamp_of(b.created_ms));
+    entry.set("BucketRegion", b.region);
+    list.push_back(std::move(entry));
+  }
+  result.output.set("Buckets", std::move(list));
+  Value owner = Value::map();
+  owner.set("DisplayName", context.account.display_name.empty() ? context.account.id
+                                                                : context.account.display_name);
+  owner.set("ID", s3::canonical_user_id(context.account.id));
+  result.output.set("Owner", std::move(owner));
+  if (truncated) result.output.set("ContinuationToken", base64_encode(buckets.back().name));
+  if (input.has("Prefix")) result.output.set("Prefix", prefix);
+  return result;
+}
+
+Result S3Service::create_bucket(CallContext& context, const Value& input) {
+  std::string name = bucket_of(input);
+  if (!s3::is_valid_bucket_name(name)) throw s3_errors::invalid_bucket_name(name);
+  check_enum(input, "ACL", "BucketCannedACL", "x-amz-acl");
+  check_enum(input, "ObjectOwnership", "ObjectOwnership", "x-amz-object-ownership");
+
+  std::optional<std::string> constraint;
+  if (const Value* config = input.find("CreateBucketConfiguration"))
+    constraint = config->get_string("LocationConstraint");
+  static const std::vector<std::string> kNone;
+  const Shape* constraints = model_.shape("BucketLocationConstraint");
+  std::string region = s3::resolve_bucket_region(constraint, context.region,
+                                                 constraints ? constraints->enum_values : kNone);
+
+  BucketRecord record;
+  record.name = name;
+  record.owner_id = context.account.id;
+  record.owner_name = context.account.display_name;
+  record.region = region;
+  record.created_ms = env_.clock.now_ms();
+  record.object_lock = input.get_bool("ObjectLockEnabledForBucket").value_or(false);
+  // Object Lock needs versioning; S3 enables it with the lock.
+  if (record.object_lock) record.versioning = "Enabled";
+  record.object_ownership = input.get_string("ObjectOwnership");
+  record.acl = input.string_or("ACL", "private");
+
+  env_.db.write([&](Connection& c) {
+    std::optional<BucketRecord> existing = s3::find_bucket(c, name);
+    if (existing) {
+      if (existing->owner_id != record.owner_id) throw s3_errors::bucket_already_exists(name);
+      // Legacy us-east-1 behaviour: re-creating your own bucket there answers 200 and resets
+      // its ACL; every other region answers BucketAlreadyOwnedByYou.
+      if (existing->region == s3::kDefaultRegion && region == s3::kDefaultRegion) {
+        s3::set_bucket_acl(c, name, record.acl);
+        return;
+      }
+      throw s3_errors::bucket_already_owned_by_you(name);
+    }
+    s3::insert_bucket(c, record);
+  });
+
+  Result result;
+  result.output.set("Location", "/" + name);
+  return result;
+}
+
+Result S3Service::head_bucket(CallContext& context, const Value& input) {
+  std::string name = bucket_of(input);
+  BucketRecord bucket =
+      env_.db.read([&](Connection& c) { return require_bucket(c, name, context, input); });
+  Result result;
+  result.output.set("BucketRegion", bucket.region);
+  result.output.set("AccessPointAlias", false);
+  return result;
+}
+
+Result S3Service::delete_bucket(CallContext& context, const Value& input) {
+  std::string name = bucket_of(input);
+  env_.db.write([&](Connection& c) {
+    require_bucket(c, name, context, input);
+    if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
+    s3::delete_bucket(c, name);
+  });
+  return Result{};
+}
+
+// ---- objects ----------------------------------------------------------------------------------
+
+Result S3Service::put_object(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input);
+  std::string key = key_of(input);
+  if (key.size() > s3::kMaxKeyBytes) throw s3_errors::key_too_long(key.size(), s3::kMaxKeyBytes);
+  if (input.has("SSECustomerAlgorithm") || input.has("SSECustomerKey"))
+    throw errors::not_implemented("PutObject with customer-provided encryption keys (SSE-C)");
+  if (input.has("WriteOffsetBytes"))
+    throw errors::not_implemented("PutObject with x-amz-write-offset-bytes");
+  if (std::optional<std::string> storage_class = input.get_string("StorageClass")) {
+    const Shape* shape = model_.shape("StorageClass");
+    if (shape && std::find(shape->enum_values.begin(), shape->enum_values.end(), *storage_class) ==
+                     shape->enum_values.end())
+      throw s3_errors::invalid_storage_class(*storage_class);
+  }
+  check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
+  check_enum(input, "ServerSideEncryption", "ServerSideEncryption", "x-amz-server-side-encryption");
+  check_enum(input, "ObjectLockMode", "ObjectLockMode", "x-amz-object-lock-mode");
+  check_enum(input, "ObjectLockLegalHoldStatus", "ObjectLockLegalHoldStatus",
+             "x-amz-object-lock-legal-hold");
+
+  ObjectRecord object;
+  object.bucket = bucket_name;
+  object.key = key;
+  object.owner_id = context.account.id;
+  object.content_type = input.get_string("ContentType");
+  object.content_encoding = stored_content_encoding(input.get_string("ContentEncoding"));
+  object.content_disposition = input.get_string("ContentDisposition");
+  object.content_language = input.get_string("ContentLanguage");
+  object.cache_control = input.get_string("CacheControl");
+  object.expires = input.get_string("Expires");
+  object.website_redirect = input.get_string("WebsiteRedirectLocation");
+  object.storage_class = input.string_or("StorageClass", "STANDARD");
+  object.acl = input.get_string("ACL");
+  // S3 encrypts every new object (SSE-S3 unless the request asks for KMS).
+  object.sse_algorithm = input.string_or("ServerSideEncryption", "AES256");
+  object.sse_kms_key_id = input.get_string("SSEKMSKeyId");
+  object.lock_mode = input.get_string("ObjectLockMode");
+  if (const Value* until = input.find("ObjectLockRetainUntilDate"); until && until->is_timestamp())
+    object.lock_retain_until_ms = static_cast<EpochMillis>(until->as_timestamp() * 1000.0);
+  object.legal_hold = input.string_or("ObjectLockLegalHoldStatus", "OFF") == "ON";
+  if (object.lock_mode.has_value() != object.lock_retain_until_ms.has_value())
+    throw s3_errors::invalid_request(
+        "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
+  bool wants_lock = object.lock_mode || input.has("ObjectLockLegalHoldStatus");
+  if (std::optional<std::string> tagging = input.get_string("Tagging"))
+    object.tags = parse_tagging(*tagging);
+
+  // User metadata: names are case-insensitive and stored lower-case; the 2 KiB limit counts the
+  // UTF-8 bytes of every name and value.
+  if (const Value* metadata = input.find("Metadata"); metadata && metadata->is_map()) {
+    size_t total = 0;
+    for (const auto& [name, value] : metadata->as_map()) {
+      std::string text = value.is_string() ? value.as_string() : std::string();
+      total += name.size() + text.size();
+      std::string lowered = lower(name);
+      auto same = std::find_if(object.metadata.begin(), object.metadata.end(),
+                               [&](const auto& entry) { return entry.first == lowered; });
+      if (same != object.metadata.end())
+        same->second += "," + text;  // repeated headers combine, as HTTP does
+      else
+        object.metadata.emplace_back(std::move(lowered), std::move(text));
+    }
+    if (total > s3::kMaxMetadataBytes)
+      throw s3_errors::metadata_too_large(total, s3::kMaxMetadataBytes);
+  }
+
+  // Content-MD5 must be the base64 of 16 bytes.
+  std::optional<std::string> expected_md5;
+  if (std::optional<std::string> content_md5 = input.get_string("ContentMD5")) {
+    expected_md5 = base64_decode(*content_md5);
+    if (!expected_md5 || expected_md5->size() != 16) throw s3_errors::invalid_digest(*content_md5);
+  }
+
+  // Flexible checksums: at most one algorithm, sent as a header value or announced as a trailer.
+  for (const char* member : kUnsupportedChecksums)
+    if (input.has(member)) throw errors::not_implemented(std::string("PutObject with ") + member);
+  const s3::ChecksumAlgorithm* algorithm = nullptr;
+  std::optional<std::string> expected_checksum;  // raw digest bytes
+  for (const s3::ChecksumAlgorithm& a : s3::checksum_algorithms()) {
+    std::optional<std::string> value = input.get_string(a.member);
+    if (!value) continue;
+    if (algorithm)
+      throw s3_errors::invalid_request(
+          "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    std::optional<std::string> raw = base64_decode(*value);
+    if (!raw || raw->size() != a.digest_bytes)
+      throw s3_errors::invalid_request("Value for " + std::string(a.header) +
+                                       " header is invalid.");
+    algorithm = &a;
+    expected_checksum = std::move(raw);
+  }
+  const s3::ChecksumAlgorithm* trailer_algorithm = nullptr;
+  if (const std::string* trailer = context.http.header("x-amz-trailer")) {
+    std::string name = trim(*trailer);
+    if (lower(name).starts_with("x-amz-checksum-")) {
+      trailer_algorithm = s3::find_checksum_algorithm(name);
+      if (!trailer_algorithm) throw errors::not_implemented("PutObject with the trailer " + name);
+      if (algorithm)
+        throw s3_errors::invalid_request(
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not "
+            "allowed.");
+      algorithm = trailer_algorithm;
+    }
+  }
+  if (std::optional<std::string> sdk_algorithm = input.get_string("ChecksumAlgorithm")) {
+    const s3::ChecksumAlgorithm* declared = s3::find_checksum_algorithm(*sdk_algorithm);
+    if (!declared) {
+      check_enum(input, "ChecksumAlgorithm", "ChecksumAlgorithm", "x-amz-sdk-checksum-algorithm");
+      throw errors::not_implemented("PutObject with the checksum algorithm " + *sdk_algorithm);
+    }
+    if (!algorithm)
+      throw s3_errors::invalid_request(
+          "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or "
+          "x-amz-trailer headers were found.");
+    if (algorithm != declared) throw s3_errors::bad_checksum(declared->name);
+  }
+  // Without a checksum from the client, S3 adds CRC64NVME.
+  if (!algorithm) algorithm = s3::find_checksum_algorithm("CRC64NVME");
+
+  // Fail fast before the body is read.
+  env_.db.read([&](Connection& c) {
+    BucketRecord bucket = require_bucket(c, bucket_name, context, input);
+    if (wants_lock && !bucket.object_lock)
+      throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
+  });
+
+  // Stream the body into a blob, hashing as it goes.
+  std::unique_ptr<BlobStore::Writer> writer;
+  Hasher md5_hasher(Hasher::Algorithm::Md5);
+  Hasher checksum_hasher(algorithm->hasher);
+  uint64_t size = 0;
+  if (context.body) {
+    std::optional<uint64_t> announced = context.body->announced_length();
+    if (announced && *announced > s3::kMaxPutBytes)
+      throw s3_errors::entity_too_large(*announced, s3::kMaxPutBytes);
+  }
+  auto consume = [&](std::string_view bytes) {
+    if (bytes.empty()) return;
+    if (size + bytes.size() > s3::kMaxPutBytes)
+      throw s3_errors::entity_too_large(size + bytes.size(), s3::kMaxPutBytes);
+    if (!writer) writer = env_.blobs.create();
+    writer->write(bytes);
+    md5_hasher.update(bytes);
+    checksum_hasher.update(bytes);
+    size += bytes.size();
+  };
+  if (context.body) {
+    std::string buffer(kChunkBytes, '\0');
+    for (;;) {
+      size_t n = context.body->read(buffer.data(), buffer.size());
+      if (n == 0) break;
+      consume(std::string_view(buffer.data(), n));
+    }
+  } else if (const Value* body = input.find("Body"); body && body->is_string()) {
+    consume(body->as_string());
+  }
+  if (trailer_algorithm && context.trailers) {
+    if (const std::string* value = find_header(*context.trailers, trailer_algorithm->header)) {
+      std::optional<std::string> raw = base64_decode(trim(*value));
+      if (!raw || raw->size() != trailer_algorithm->digest_bytes)
+        throw s3_errors::invalid_request("Value for " + std::string(trailer_algorithm->header) +
+                                         " trailing header is invalid.");
+      expected_checksum = std::move(raw);
+    }
+  }
+
+  std::string md5 = md5_hasher.finish();
+  if (expected_md5 && *expected_md5 != md5)
+    throw s3_errors::bad_digest(base64_encode(*expected_md5), base64_encode(md5));
+  std::string checksum = checksum_hasher.finish();
+  if (expected_checksum && *expected_checksum != checksum)
+    throw s3_errors::bad_checksum(algorithm->name);
+
+  object.size = size;
+  object.etag = "\"" + hex_encode(md5) + "\"";
+  *object.checksums.by_member(algorithm->member) = base64_encode(checksum);
+  object.checksums.type = "FULL_OBJECT";
+  object.last_modified_ms = env_.clock.now_ms();
+
+  std::string blob_id;
+  if (writer) {
+    blob_id = writer->commit();
+    object.segments.push_back({blob_id, 0, size});
+  }
+
+  struct Outcome {
+    std::vector<std::string> freed;
+    std::string versioning;
+  };
+  Outcome outcome;
+  try {
+    outcome = env_.db.write([&](Connection& c) {
+      Outcome out;
+      BucketRecord bucket = require_bucket(c, bucket_name, context, input);
+      out.versioning = bucket.versioning;
+      std::optional<ObjectRecord> current = s3::find_object(c, bucket_name, key, std::nullopt);
+      bool exists = current && !current->delete_marker;
+      // Conditional writes: If-None-Match: * refuses to overwrite; If-Match needs the ETag.
+      if (std::optional<std::string> none_match = input.get_string("IfNoneMatch")) {
+        if (trim(*none_match) != "*")
+          throw errors::not_implemented("If-None-Match on PutObject with a value other than *");
+        if (exists) throw s3_errors::precondition_failed("If-None-Match");
+      }
+      if (std::optional<std::string> match = input.get_string("IfMatch")) {
+        if (!exists) throw s3_errors::no_such_key(key);
+        if (!etag_matches(*match, current->etag)) throw s3_errors::precondition_failed("If-Match");
+      }
+      object.version_id = new_version_id(bucket.versioning);
+      if (object.version_id == s3::kNullVersion) {
+        // Unversioned (or suspended) buckets keep one "null" version: the new one replaces it.
+        std::optional<ObjectRecord> null_version =
+            s3::find_object(c, bucket_name, key, std::string(s3::kNullVersion));
+        if (null_version) out.freed = s3::delete_object(c, *null_version);
+      }
+      s3::demote_latest(c, bucket_name, key);
+      object.is_latest = true;
+      s3::insert_object(c, object);
+      return out;
+    });
+  } catch (...) {
+    if (!blob_id.empty()) remove_blobs({blob_id});
+    throw;
+  }
+  remove_blobs(outcome.freed);
+
+  Result result;
+  result.output.set("ETag", object.etag);
+  add_checksums(object.checksums, result.output);
+  result.output.set("ServerSideEncryption", *object.sse_algorithm);
+  if (object.sse_kms_key_id) result.output.set("SSEKMSKeyId", *object.sse_kms_key_id);
+  if (!outcome.versioning.empty()) result.output.set("VersionId", object.version_id);
+  return result;
+}
+
+Result S3Service::get_object(CallContext& context, const Value& input) {
+  return read_object(context, input, true);
+}
+
+Result S3Service::head_object(CallContext& context, const Value& input) {
+  return read_object(context, input, false);
+}
+
+Result S3Service::read_object(CallContext& context, const Value& input, bool with_body) {
+  std::string bucket_name = bucket_of(input);
+  std::string key = key_of(input);
+  std::optional<std::string> version_id = input.get_string("VersionId");
+  if (input.has("SSECustomerAlgorithm") || input.has("SSECustomerKey"))
+    throw errors::not_implemented(context.operation.name +
+                                  " with customer-provided encryption keys (SSE-C)");
+  std::optional<std::string> range_header = input.get_string("Range");
+  std::optional<int64_t> part_number = input.get_int("PartNumber");
+  if (range_header && part_number)
+    throw s3_errors::invalid_request(
+        "Cannot specify both Range header and partNumber query "
+        "parameter");
+  bool checksum_mode = iequals(input.string_or("ChecksumMode", ""), "ENABLED");
+
+  // A concurrent overwrite may remove the blob between the metadata read and opening it; the
+  // metadata read again then names the new blob.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    ObjectRecord object = env_.db.read([&](Connection& c) {
+      require_bucket(c, bucket_name, context, input);
+      std::optional<ObjectRecord> found = s3::find_object(c, bucket_name, key, version_id);
+      if (!found) {
+        if (version_id) throw s3_errors::no_such_version(key, *version_id);
+        throw s3_errors::no_such_key(key);
+      }
+      return std::move(*found);
+    });
+    if (object.delete_marker) {
+      ApiError error = version_id
+                           ? s3_errors::method_not_allowed(context.http.method, "DeleteMarker")
+                           : s3_errors::no_such_key(key);
+      error.headers.push_back({"x-amz-delete-marker", "true"});
+      error.headers.push_back({"x-amz-version-id", object.version_id});
+      throw error;
+    }
+
+    Result result;
+    describe_object(object, result.output);
+    uint64_t first = 0, length = object.size;
+    if (part_number) {
+      int64_t parts = std::max<int64_t>(object.parts_count, 1);
+      if (*part_number < 1 || *part_number > parts)
+        throw s3_errors::invalid_part_number(*part_number, parts);
+      if (object.parts_count > 0)
+        throw errors::not_implemented(context.operation.name +
+                                      " by part number of a multipart "
+                                      "object");
+    } else if (range_header) {
+      if (std::optional<s3::ByteRange> range = s3::parse_range(*range_header, object.size)) {
+        first = range->first;
+        length = range->length;
+        result.status = 206;
+        result.output.set("ContentRange", range->content_range(object.size));
+        result.output.set("ContentLength", static_cast<int64_t>(length));
+      }
+    }
+    // Checksums describe the whole object, so a ranged response carries none.
+    if (checksum_mode && result.status != 206) add_checksums(object.checksums, result.output);
+    if (with_body && !object.tags.empty())
+      result.output.set("TagCount", static_cast<int64_t>(object.tags.size()));
+
+    // response-* query parameters override the stored headers.
+    static constexpr std::pair<const char*, const char*> kOverrides[] = {
+        {"ResponseCacheControl", "CacheControl"},
+        {"ResponseContentDisposition", "ContentDisposition"},
+        {"ResponseContentEncoding", "ContentEncoding"},
+        {"ResponseContentLanguage", "ContentLanguage"},
+        {"ResponseContentType", "ContentType"},
+    };
+    for (const auto& [from, to] : kOverrides)
+      if (std::optional<std::string> value = input.get_string(from)) result.output.set(to, *value);
+    if (const Value* expires = input.find("ResponseExpires")) {
+      if (expires->is_timestamp())
+        result.output.set(
+            "Expires",
+            format_http_date(static_cast<EpochMillis>(expires->as_timestamp() * 1000.0)));
+      else if (expires->is_string())
+        result.output.set("Expires", expires->as_string());
+    }
+
+    if (with_body && length > 0) {
+      try {
+        result.stream = std::make_unique<PrimedSource>(
+            env_.blobs.open(slice_segments(object.segments, first, length)), length);
+        result.stream_length = length;
+      } catch (const std::runtime_error& e) {
+        if (attempt < kAttempts) continue;
+        throw errors::internal(std::string("The object's data could not be read: ") + e.what());
+      }
+    }
+    return result;
+  }
+}
+
+Result S3Service::delete_object(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input);
+  std::string key = key_of(input);
+  std::optional<std::string> version_id = input.get_string("VersionId");
+
+  struct Outcome {
+    std::vector<std::string> freed;
+    std::optional<std::string> version_id;  // reported in x-amz-version-id
+    bool delete_marker = false;
+  };
+  Outcome outcome = env_.db.write([&](Connection& c) {
+    Outcome out;
+    BucketRecord bucket = require_bucket(c, bucket_name, context, input);
+    if (!version_id && !bucket.versioning.empty()) {
+      // Versioned bucket: a delete marker becomes the current version. A suspended bucket's
+      // marker is the "null" version and replaces any existing "null" version.
+      ObjectRecord marker;
+      marker.bucket = bucket_name;
+      marker.key = key;
+      marker.version_id = new_version_id(bucket.versioning);
+      marker.delete_marker = true;
+      marker.owner_id = context.account.id;
+      marker.last_modified_ms = env_.clock.now_ms();
+      marker.sse_algorithm.reset();
+      if (marker.version_id == s3::kNullVersion) {
+        std::optional<ObjectRecord> null_version =
+            s3::find_object(c, bucket_name, key, std::string(s3::kNullVersion));
+        if (null_version) out.freed = s3::delete_object(c, *null_version);
+      }
+      s3::demote_latest(c, bucket_name, key);
+      s3::insert_object(c, marker);
+      out.version_id = marker.version_id;
+      out.delete_marker = true;
+      return out;
+    }
+    std::optional<ObjectRecord> found = s3::find_object(c, bucket_name, key, version_id);
+    if (found) {
+      out.freed = s3::delete_object(c, *found);
+      out.delete_marker = found->delete_marker;
+    }
+    if (version_id) out.version_id = *version_id;
+    return out;
+  });
+  remove_blobs(outcome.freed);
+
+  Result result;
+  if (outcome.delete_marker) result.output.set("DeleteMarker", true);
+  if (outcome.version_id) result.output.set("VersionId", *outcome.version_id);
+  return result;
+}
+
+}  // namespace nimbus

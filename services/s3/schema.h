@@ -1,0 +1,116 @@
+// S3's storage: the SQLite schema (migrations of component "s3") and the row-level reads and
+// writes the service composes into one transaction per API call. Object bytes live in the
+// BlobStore; a row names them through s3_object_segments, one row per byte range of a blob, so a
+// multipart object can later be its parts' blobs without copying.
+//
+// Tables
+//   s3_buckets(name PK, owner, region, created_ms, versioning, object lock, ownership, acl,
+//              config JSON for the sub-resources later issues add)
+//   s3_objects(id PK, bucket, key, version_id, is_latest, delete_marker, size, etag,
+//              last_modified_ms, owner, content headers, metadata JSON, storage class,
+//              checksums, parts_count, acl, tags JSON, SSE, object lock)
+//     unique (bucket, key, version_id); unique partial index (bucket, key) WHERE is_latest = 1,
+//     which serves GET/HEAD of the current version and prefix listing in key order.
+//   s3_object_segments(object_id, seq, blob_id, blob_offset, length, part_number)
+//     index on blob_id: a blob is removed only when no segment names it any more.
+// Unversioned objects have version_id "null", as S3 reports them.
+//
+// Thread-safety: the functions take the Connection of the caller's Database::read()/write() job.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/time.h"
+#include "storage/blob_store.h"
+#include "storage/database.h"
+
+namespace nimbus::s3 {
+
+inline constexpr const char* kNullVersion = "null";
+
+// Applies the "s3" migrations.
+void migrate(Database& db);
+
+struct BucketRecord {
+  std::string name;
+  std::string owner_id;    // 12-digit account id of the creator
+  std::string owner_name;  // its display name at creation
+  std::string region;
+  EpochMillis created_ms = 0;
+  std::string versioning;  // "" (never enabled), "Enabled", "Suspended"
+  bool object_lock = false;
+  std::optional<std::string> object_ownership;  // as requested; nullopt: S3's default
+  std::string acl = "private";                  // canned ACL (the ACL issue may store JSON)
+};
+
+struct Checksums {
+  std::optional<std::string> crc32, crc32c, crc64nvme, sha1, sha256;  // base64
+  std::optional<std::string> type;                                    // "FULL_OBJECT" / "COMPOSITE"
+  // By the model's member name ("ChecksumCRC32"); nullptr for an unknown name.
+  std::optional<std::string>* by_member(std::string_view member);
+  const std::optional<std::string>* by_member(std::string_view member) const;
+};
+
+using MetadataList = std::vector<std::pair<std::string, std::string>>;
+
+struct ObjectRecord {
+  int64_t id = 0;
+  std::string bucket;
+  std::string key;
+  std::string version_id = kNullVersion;
+  bool is_latest = true;
+  bool delete_marker = false;
+  uint64_t size = 0;
+  std::string etag;  // with its quotes: "\"<md5 hex>\""
+  EpochMillis last_modified_ms = 0;
+  std::string owner_id;
+  std::optional<std::string> content_type, content_encoding, content_disposition, content_language,
+      cache_control, expires, website_redirect;
+  MetadataList metadata;  // user metadata, names lower-cased, without x-amz-meta-
+  std::string storage_class = "STANDARD";
+  Checksums checksums;
+  int64_t parts_count = 0;  // 0: not a multipart object
+  std::optional<std::string> acl;
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::optional<std::string> sse_algorithm, sse_kms_key_id;
+  std::optional<std::string> lock_mode;
+  std::optional<EpochMillis> lock_retain_until_ms;
+  bool legal_hold = false;
+  std::vector<BlobStore::Segment> segments;
+};
+
+// ---- buckets --------------------------------------------------------------------------------
+std::optional<BucketRecord> find_bucket(Connection& c, std::string_view name);
+void insert_bucket(Connection& c, const BucketRecord& bucket);
+void set_bucket_acl(Connection& c, std::string_view name, std::string_view acl);
+void delete_bucket(Connection& c, std::string_view name);
+// Whether any object version or delete marker remains in the bucket.
+bool bucket_has_objects(Connection& c, std::string_view name);
+// The owner's buckets in name order, names > after and starting with prefix.
+std::vector<BucketRecord> list_buckets(Connection& c, std::string_view owner_id,
+                                       std::string_view prefix, std::string_view after);
+
+// ---- objects --------------------------------------------------------------------------------
+// The current version (version_id nullopt) or one version, with its segments.
+std::optional<ObjectRecord> find_object(Connection& c, std::string_view bucket,
+                                        std::string_view key,
+                                        const std::optional<std::string>& version_id);
+// Inserts the row and its segments; sets object.id.
+void insert_object(Connection& c, ObjectRecord& object);
+// Marks the key's current version (if any) as no longer current.
+void demote_latest(Connection& c, std::string_view bucket, std::string_view key);
+// Deletes one row and its segments. If it was the current version, the newest remaining version
+// of the key becomes current. Returns the blob ids no segment references any more (remove them
+// from the BlobStore after the transaction commits).
+std::vector<std::string> delete_object(Connection& c, const ObjectRecord& object);
+
+// Encodes and decodes the JSON text kept in the metadata / tags columns.
+std::string pairs_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);
+std::vector<std::pair<std::string, std::string>> pairs_from_json(std::string_view json);
+
+}  // namespace nimbus::s3

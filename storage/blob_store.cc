@@ -1,0 +1,348 @@
+// BlobStore (storage/blob_store.h): object bytes as files named by random ids. FileWriter
+// buffers a blob into <dir>/tmp/<random>.part and commit() flushes, optionally fdatasyncs, and
+// renames it to <dir>/<id[0:2]>/<id> (fsyncing the directory when asked); SegmentSource streams
+// byte ranges of one or more blobs with pread, opening each file only when reading reaches it.
+// Ids are checked to be 32 lower-case hex characters before any path is formed.
+#include "storage/blob_store.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace nimbus {
+
+namespace {
+
+constexpr size_t kWriteBuffer = 256 * 1024;  // bytes gathered before one write(2)
+
+[[noreturn]] void throw_errno(const std::string& what, const std::string& path, int error) {
+  throw std::runtime_error(what + " " + path + ": " + std::strerror(error));
+}
+
+// 32 lower-case hex characters from the kernel's random source.
+std::string random_id() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(n);
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (size_t i = 0; i < sizeof bytes; ++i) {
+    id[2 * i] = kHex[bytes[i] >> 4];
+    id[2 * i + 1] = kHex[bytes[i] & 0xf];
+  }
+  return id;
+}
+
+bool valid_id(const std::string& id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char ch) {
+           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+         });
+}
+
+void fsync_directory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int error = errno;
+    throw_errno("cannot open directory", path, error);
+  }
+  int rc = ::fsync(fd);
+  int error = errno;
+  ::close(fd);
+  if (rc != 0) throw_errno("cannot fsync directory", path, error);
+}
+
+// Reads exactly `size` bytes at `offset` unless the file ends first; returns the count read.
+size_t pread_fully(int fd, char* buffer, size_t size, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, buffer + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      int error = errno;
+      if (error == EINTR) continue;
+      throw_errno("cannot read blob", path, error);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+}  // namespace
+
+// ---- writing ---------------------------------------------------------------------------------
+
+class BlobStore::FileWriter : public BlobStore::Writer {
+ public:
+  explicit FileWriter(const BlobStore& store)
+      : store_(store), temp_path_(store.dir_ + "/tmp/" + random_id() + ".part") {
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      int error = errno;
+      throw_errno("cannot create", temp_path_, error);
+    }
+    buffer_.reserve(kWriteBuffer);
+  }
+
+  ~FileWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_path_.c_str());
+  }
+
+  void write(std::string_view bytes) override {
+    check_usable();
+    if (buffer_.size() + bytes.size() <= kWriteBuffer) {
+      buffer_.append(bytes);
+    } else {
+      flush();
+      if (bytes.size() >= kWriteBuffer) {
+        write_fully(bytes);  // large pieces go straight to the file
+      } else {
+        buffer_.append(bytes);
+      }
+    }
+    size_ += bytes.size();
+  }
+
+  uint64_t size() const override { return size_; }
+
+  std::string commit() override {
+    check_usable();
+    flush();
+    if (store_.fsync_ && ::fdatasync(fd_) != 0) {
+      int error = errno;
+      fail("cannot fdatasync", error);
+    }
+    int rc = ::close(fd_);
+    int close_error = errno;
+    fd_ = -1;
+    if (rc != 0) fail("cannot close", close_error);
+
+    std::string id = random_id();
+    std::string subdir = store_.dir_ + "/" + id.substr(0, 2);
+    std::string final_path = store_.path_of(id);
+    bool created = false;
+    for (int attempt = 0;; ++attempt) {
+      if (::mkdir(subdir.c_str(), 0755) == 0) {
+        created = true;
+      } else if (int error = errno; error != EEXIST) {
+        fail("cannot create directory " + subdir + " for", error);
+      }
+      if (::rename(temp_path_.c_str(), final_path.c_str()) == 0) break;
+      // ENOENT: a concurrent wipe() removed the subdirectory between mkdir and rename.
+      int error = errno;
+      if (error != ENOENT || attempt == 2) fail("cannot rename into place", error);
+    }
+    committed_ = true;
+    if (store_.fsync_) {
+      fsync_directory(subdir);
+      if (created) fsync_directory(store_.dir_);
+    }
+    return id;
+  }
+
+ private:
+  void check_usable() const {
+    if (committed_) throw std::logic_error("BlobStore::Writer used after commit()");
+    if (broken_) throw std::runtime_error("BlobStore::Writer failed earlier: " + temp_path_);
+  }
+
+  [[noreturn]] void fail(const std::string& what, int error) {
+    broken_ = true;
+    throw_errno(what, temp_path_, error);
+  }
+
+  void flush() {
+    if (buffer_.empty()) return;
+    write_fully(buffer_);
+    buffer_.clear();
+  }
+
+  void write_fully(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0) {
+        int error = errno;
+        if (error == EINTR) continue;
+        fail("cannot write", error);
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+
+  const BlobStore& store_;
+  std::string temp_path_;
+  int fd_ = -1;
+  std::string buffer_;
+  uint64_t size_ = 0;
+  bool committed_ = false;
+  bool broken_ = false;
+};
+
+BlobStore::BlobStore(std::string dir, bool fsync) : dir_(std::move(dir)), fsync_(fsync) {
+  namespace fs = std::filesystem;
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  fs::create_directories(dir_ + "/tmp");
+  // Temporary files left by a crash belong to no blob: nothing can ever commit them.
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_ + "/tmp")) {
+    if (entry.path().extension() == ".part") {
+      std::error_code ignored;
+      fs::remove(entry.path(), ignored);
+    }
+  }
+}
+
+std::unique_ptr<BlobStore::Writer> BlobStore::create() {
+  return std::make_unique<FileWriter>(*this);
+}
+
+// ---- reading ---------------------------------------------------------------------------------
+
+class BlobStore::SegmentSource : public BodySource {
+ public:
+  struct Part {
+    std::string path;
+    uint64_t offset;
+    uint64_t length;
+  };
+  explicit SegmentSource(std::vector<Part> parts) : parts_(std::move(parts)) {}
+  ~SegmentSource() override { close_file(); }
+
+  size_t read(char* buffer, size_t size) override {
+    size_t filled = 0;
+    while (filled < size && index_ < parts_.size()) {
+      const Part& part = parts_[index_];
+      if (done_ == part.length) {
+        close_file();
+        ++index_;
+        done_ = 0;
+        continue;
+      }
+      if (fd_ < 0) {
+        fd_ = ::open(part.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) {
+          int error = errno;
+          throw_errno("cannot open blob", part.path, error);
+        }
+      }
+      size_t want = static_cast<size_t>(std::min<uint64_t>(size - filled, part.length - done_));
+      size_t got = pread_fully(fd_, buffer + filled, want, part.offset + done_, part.path);
+      if (got < want) throw std::runtime_error("blob shorter than expected: " + part.path);
+      filled += got;
+      done_ += got;
+    }
+    return filled;
+  }
+
+ private:
+  void close_file() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::vector<Part> parts_;
+  size_t index_ = 0;   // the part being read
+  uint64_t done_ = 0;  // bytes of parts_[index_] already returned
+  int fd_ = -1;        // open on parts_[index_], or -1
+};
+
+std::unique_ptr<BodySource> BlobStore::open(std::vector<Segment> segments) const {
+  std::vector<SegmentSource::Part> parts;
+  parts.reserve(segments.size());
+  for (Segment& segment : segments) {
+    std::string path = path_of(segment.id);
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      int error = errno;
+      if (error == ENOENT) throw std::runtime_error("no such blob: " + segment.id);
+      throw_errno("cannot stat blob", path, error);
+    }
+    uint64_t file_size = static_cast<uint64_t>(st.st_size);
+    if (segment.offset > file_size || segment.length > file_size - segment.offset) {
+      throw std::runtime_error("blob " + segment.id + " has " + std::to_string(file_size) +
+                               " bytes, fewer than the range asked for");
+    }
+    parts.push_back({std::move(path), segment.offset, segment.length});
+  }
+  return std::make_unique<SegmentSource>(std::move(parts));
+}
+
+std::string BlobStore::read_all(const std::string& id) const {
+  std::string path = path_of(id);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int error = errno;
+    if (error == ENOENT) throw std::runtime_error("no such blob: " + id);
+    throw_errno("cannot open blob", path, error);
+  }
+  std::string bytes;
+  try {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int error = errno;
+      throw_errno("cannot stat blob", path, error);
+    }
+    bytes.resize(static_cast<size_t>(st.st_size));
+    bytes.resize(pread_fully(fd, bytes.data(), bytes.size(), 0, path));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  return bytes;
+}
+
+uint64_t BlobStore::size(const std::string& id) const {
+  std::string path = path_of(id);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    int error = errno;
+    if (error == ENOENT) throw std::runtime_error("no such blob: " + id);
+    throw_errno("cannot stat blob", path, error);
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+bool BlobStore::exists(const std::string& id) const {
+  if (!valid_id(id)) return false;
+  struct stat st;
+  return ::stat(path_of(id).c_str(), &st) == 0;
+}
+
+void BlobStore::remove(const std::string& id) {
+  std::string path = path_of(id);
+  if (::unlink(path.c_str()) != 0) {
+    int error = errno;
+    if (error != ENOENT) throw_errno("cannot remove blob", path, error);
+  }
+}
+
+void BlobStore::wipe() {
+  namespace fs = std::filesystem;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+    std::string name = entry.path().filename().string();
+    bool blob_dir = name.size() == 2 && valid_id(name + std::string(30, '0'));
+    if (blob_dir && entry.is_directory()) fs::remove_all(entry.path());
+  }
+}
+
+std::string BlobStore::path_of(const std::string& id) const {
+  if (!valid_id(id)) throw std::invalid_argument("not a blob id: '" + id + "'");
+  return dir_ + "/" + id.substr(0, 2) + "/" + id;
+}
+
+}  // namespace nimbus

@@ -1,0 +1,439 @@
+// Tests for Database (storage/database.h): migrations, write() results and rollback, group
+// commit, persistence across reopen, readers next to writers in file and ephemeral mode, wipe().
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/database.h"
+
+using namespace nimbus;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-db-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
+
+DatabaseOptions file_options(const TempDir& dir, Durability durability = Durability::Normal) {
+  DatabaseOptions options;
+  options.path = dir.file("nimbus.db");
+  options.durability = durability;
+  return options;
+}
+
+DatabaseOptions ephemeral_options() {
+  DatabaseOptions options;
+  options.ephemeral = true;
+  return options;
+}
+
+int64_t count_rows(Database& db, const std::string& table) {
+  return db.read([&](Connection& c) {
+    Statement& s = c.prepare("SELECT count(*) FROM " + table);
+    s.step();
+    return s.column_int(0);
+  });
+}
+
+int64_t schema_version(Database& db, const std::string& component) {
+  return db.read([&](Connection& c) {
+    Statement& s = c.prepare("SELECT version FROM nimbus_schema WHERE component = ?1");
+    s.bind(1, component);
+    return s.step() ? s.column_int(0) : int64_t{-1};
+  });
+}
+
+struct MoveOnly {
+  std::unique_ptr<int> value;
+};
+
+}  // namespace
+
+TEST_CASE("migrate applies only new scripts, records versions and survives reopen") {
+  TempDir dir;
+  {
+    Database db(file_options(dir));
+    db.migrate("s3", {"CREATE TABLE buckets(name TEXT PRIMARY KEY)"});
+    db.migrate("sqs", {"CREATE TABLE queues(name TEXT)", "ALTER TABLE queues ADD url TEXT"});
+    CHECK(schema_version(db, "s3") == 1);
+    CHECK(schema_version(db, "sqs") == 2);
+    db.write([](Connection& c) { c.exec("INSERT INTO buckets VALUES('b1')"); });
+  }
+  {
+    Database db(file_options(dir));
+    // Re-running script 1 would fail (the table exists): only script 2 may run.
+    db.migrate("s3", {"CREATE TABLE buckets(name TEXT PRIMARY KEY)",
+                      "ALTER TABLE buckets ADD region TEXT"});
+    db.migrate("sqs", {"CREATE TABLE queues(name TEXT)", "ALTER TABLE queues ADD url TEXT"});
+    CHECK(schema_version(db, "s3") == 2);
+    CHECK(schema_version(db, "sqs") == 2);
+    CHECK(count_rows(db, "buckets") == 1);
+    db.write([](Connection& c) { c.exec("INSERT INTO buckets VALUES('b2', 'us-east-1')"); });
+    CHECK(count_rows(db, "buckets") == 2);
+  }
+}
+
+TEST_CASE("a failing migration keeps the earlier scripts and is retried on the next migrate") {
+  Database db(ephemeral_options());
+  CHECK_THROWS_AS(db.migrate("x", {"CREATE TABLE a(x)", "CREATE TABLE oops(", "CREATE TABLE c(x)"}),
+                  StorageError);
+  CHECK(schema_version(db, "x") == 1);
+  db.migrate("x", {"CREATE TABLE a(x)", "CREATE TABLE b(x)", "CREATE TABLE c(x)"});
+  CHECK(schema_version(db, "x") == 3);
+  CHECK(count_rows(db, "b") == 0);
+}
+
+TEST_CASE("migrate refuses a schema newer than the scripts it is given") {
+  Database db(ephemeral_options());
+  db.migrate("x", {"CREATE TABLE a(x)", "CREATE TABLE b(x)"});
+  CHECK_THROWS_AS(db.migrate("x", {"CREATE TABLE a(x)"}), StorageError);
+}
+
+TEST_CASE("write returns void, int, std::string and move-only results") {
+  Database db(ephemeral_options());
+  db.migrate("t", {"CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"});
+  db.write([](Connection& c) { c.prepare("INSERT INTO t(v) VALUES('a')").run(); });
+  int64_t id = db.write([](Connection& c) {
+    c.prepare("INSERT INTO t(v) VALUES('b')").run();
+    return c.last_insert_rowid();
+  });
+  CHECK(id == 2);
+  int changed =
+      db.write([](Connection& c) { return c.prepare("UPDATE t SET v = v || '!'").run(); });
+  CHECK(changed == 2);
+  std::string text = db.write([](Connection& c) {
+    Statement& s = c.prepare("SELECT group_concat(v, ',') FROM t");
+    s.step();
+    return s.column_text(0);
+  });
+  CHECK(text == "a!,b!");
+  MoveOnly m = db.write([](Connection&) { return MoveOnly{std::make_unique<int>(7)}; });
+  REQUIRE(m.value);
+  CHECK(*m.value == 7);
+}
+
+namespace {
+using WriteJob = std::function<void(Connection&)>;
+
+// Runs the jobs from one thread each while a blocker job holds the writer, so that they queue
+// up and are taken as one batch. Returns each job's exception (null when it succeeded) and how
+// many commits the jobs' batch made (so the caller can tell they did share one batch).
+std::vector<std::exception_ptr> run_as_one_batch(Database& db, const std::vector<WriteJob>& jobs,
+                                                 uint64_t* batch_commits) {
+  std::atomic<bool> blocker_running{false};
+  std::thread blocker([&] {
+    db.write([&](Connection&) {
+      blocker_running = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+  });
+  while (!blocker_running) std::this_thread::yield();
+  uint64_t commits_before = db.commits();  // the blocker's commit is still to come
+  std::vector<std::exception_ptr> errors(jobs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        db.write(jobs[i]);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  }
+  blocker.join();
+  for (std::thread& thread : threads) thread.join();
+  *batch_commits = db.commits() - commits_before - 1;
+  return errors;
+}
+
+std::string message_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("a throwing job rolls back alone while another job of its batch commits") {
+  TempDir dir;
+  Database db(file_options(dir));
+  db.migrate("t", {"CREATE TABLE t(name TEXT PRIMARY KEY)"});
+  uint64_t jobs_before = db.jobs();
+  uint64_t batch_commits = 0;
+  auto errors = run_as_one_batch(db,
+                                 {[](Connection& c) {
+                                    c.exec("INSERT INTO t VALUES('failed-1')");
+                                    c.exec("INSERT INTO t VALUES('failed-2')");
+                                    throw std::runtime_error("boom");
+                                  },
+                                  [](Connection& c) { c.exec("INSERT INTO t VALUES('ok')"); }},
+                                 &batch_commits);
+  CHECK(batch_commits == 1);  // both jobs were in one batch
+  CHECK(db.jobs() - jobs_before == 3);
+  REQUIRE(errors[0]);
+  CHECK_THROWS_WITH_AS(std::rethrow_exception(errors[0]), "boom", std::runtime_error);
+  CHECK_FALSE(errors[1]);
+  CHECK(count_rows(db, "t") == 1);
+  CHECK(db.read([](Connection& c) {
+    Statement& s = c.prepare("SELECT name FROM t");
+    s.step();
+    return s.column_text(0);
+  }) == "ok");
+}
+
+TEST_CASE("when COMMIT fails every job of the batch gets the error and nothing is kept") {
+  Database db(ephemeral_options());
+  db.migrate("t", {"CREATE TABLE p(id INTEGER PRIMARY KEY)",
+                   "CREATE TABLE c(p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"});
+  uint64_t batch_commits = 0;
+  // The deferred foreign key is only checked at COMMIT, after both jobs' savepoints released.
+  auto errors = run_as_one_batch(db,
+                                 {[](Connection& c) { c.exec("INSERT INTO p VALUES(1)"); },
+                                  [](Connection& c) { c.exec("INSERT INTO c VALUES(42)"); }},
+                                 &batch_commits);
+  CHECK(batch_commits == 0);
+  for (const std::exception_ptr& error : errors) {
+    REQUIRE(error);
+    CHECK(message_of(error).find("FOREIGN KEY constraint failed") != std::string::npos);
+  }
+  CHECK(count_rows(db, "p") == 0);
+  CHECK(count_rows(db, "c") == 0);
+  // The writer recovered: the next write commits.
+  db.write([](Connection& c) { c.exec("INSERT INTO p VALUES(2)"); });
+  CHECK(count_rows(db, "p") == 1);
+}
+
+TEST_CASE("a job failing on a constraint rolls back its earlier statements") {
+  Database db(ephemeral_options());
+  db.migrate("t", {"CREATE TABLE t(k TEXT PRIMARY KEY)"});
+  db.write([](Connection& c) { c.exec("INSERT INTO t VALUES('a')"); });
+  try {
+    db.write([](Connection& c) {
+      c.exec("INSERT INTO t VALUES('b')");
+      c.exec("INSERT INTO t VALUES('a')");
+    });
+    FAIL("expected a StorageError");
+  } catch (const StorageError& e) {
+    CHECK(e.sqlite_code == SQLITE_CONSTRAINT_PRIMARYKEY);
+  }
+  CHECK(count_rows(db, "t") == 1);
+}
+
+TEST_CASE("group commit serves many concurrent writes with few commits") {
+  TempDir dir;
+  Database db(file_options(dir, Durability::Full));
+  db.migrate("t", {"CREATE TABLE t(thread INTEGER, n INTEGER)"});
+  uint64_t commits_before = db.commits();
+  uint64_t jobs_before = db.jobs();
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 250;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&db, t] {
+      for (int n = 0; n < kWritesPerThread; ++n) {
+        db.write(
+            [&](Connection& c) { c.prepare("INSERT INTO t VALUES(?1, ?2)").bind_all(t, n).run(); });
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  uint64_t jobs = db.jobs() - jobs_before;
+  uint64_t commits = db.commits() - commits_before;
+  MESSAGE("group commit: " << jobs << " jobs in " << commits << " commits");
+  CHECK(jobs == kThreads * kWritesPerThread);
+  CHECK(count_rows(db, "t") == kThreads * kWritesPerThread);
+  CHECK(commits * 2 < jobs);
+}
+
+TEST_CASE("committed writes persist after the database is closed and reopened") {
+  TempDir dir;
+  {
+    Database db(file_options(dir, Durability::Full));
+    db.migrate("t", {"CREATE TABLE t(k TEXT, v BLOB)"});
+    db.write([](Connection& c) {
+      c.prepare("INSERT INTO t VALUES(?1, ?2)")
+          .bind(1, "key")
+          .bind_blob(2, std::string("\0x", 2))
+          .run();
+    });
+  }
+  // Closing checkpointed the WAL into the main file.
+  bool wal_has_data = std::filesystem::exists(dir.file("nimbus.db-wal")) &&
+                      std::filesystem::file_size(dir.file("nimbus.db-wal")) > 0;
+  CHECK_FALSE(wal_has_data);
+  Database db(file_options(dir));
+  std::string value = db.read([](Connection& c) {
+    Statement& s = c.prepare("SELECT v FROM t WHERE k = 'key'");
+    REQUIRE(s.step());
+    return s.column_blob(0);
+  });
+  CHECK(value == std::string("\0x", 2));
+}
+
+TEST_CASE("the database file is in WAL mode with foreign keys enforced") {
+  TempDir dir;
+  Database db(file_options(dir));
+  db.migrate("t", {"CREATE TABLE p(id INTEGER PRIMARY KEY)",
+                   "CREATE TABLE c(p INTEGER REFERENCES p(id))"});
+  std::string mode = db.read([](Connection& c) {
+    Statement& s = c.prepare("PRAGMA journal_mode");
+    s.step();
+    return s.column_text(0);
+  });
+  CHECK(mode == "wal");
+  CHECK_THROWS_AS(db.write([](Connection& c) { c.exec("INSERT INTO c VALUES(42)"); }),
+                  StorageError);
+}
+
+TEST_CASE("ephemeral readers see committed writes and nothing is written to disk") {
+  Database db(ephemeral_options());
+  CHECK(db.ephemeral());
+  db.migrate("t", {"CREATE TABLE t(x)"});
+  for (int i = 0; i < 10; ++i) {
+    db.write([&](Connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).run(); });
+    CHECK(count_rows(db, "t") == i + 1);
+  }
+  // Two databases are independent.
+  Database other(ephemeral_options());
+  CHECK_THROWS_AS(count_rows(other, "t"), StorageError);
+}
+
+TEST_CASE("read() refuses to write in file and ephemeral mode") {
+  TempDir dir;
+  Database file_db(file_options(dir));
+  Database memory_db(ephemeral_options());
+  for (Database* db : {&file_db, &memory_db}) {
+    db->migrate("t", {"CREATE TABLE t(x)"});
+    CHECK_THROWS_AS(db->read([](Connection& c) { c.exec("INSERT INTO t VALUES(1)"); }),
+                    StorageError);
+    db->write([](Connection& c) { c.exec("INSERT INTO t VALUES(1)"); });  // writes still work
+    CHECK(count_rows(*db, "t") == 1);
+  }
+}
+
+TEST_CASE("calling write() or read() inside a write job throws instead of deadlocking") {
+  Database db(ephemeral_options());
+  CHECK_THROWS_AS(db.write([&](Connection&) { db.write([](Connection&) {}); }), std::logic_error);
+  CHECK_THROWS_AS(db.write([&](Connection&) { return count_rows(db, "sqlite_master"); }),
+                  std::logic_error);
+}
+
+TEST_CASE("a read that leaves a statement unfinished does not pin an old snapshot") {
+  TempDir dir;
+  DatabaseOptions options = file_options(dir);
+  options.reader_count = 1;  // every read uses the same connection
+  Database db(options);
+  db.migrate("t", {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1), (2)"});
+  db.read([](Connection& c) {
+    Statement& s = c.prepare("SELECT x FROM t");
+    CHECK(s.step());  // one row read, the statement stays active
+  });
+  db.write([](Connection& c) { c.exec("INSERT INTO t VALUES(3)"); });
+  CHECK(count_rows(db, "t") == 3);
+}
+
+namespace {
+// 4 readers and 2 writers for a while; every job inserts two rows (or inserts one and fails),
+// so a reader that ever saw an odd count saw half a job.
+void readers_never_see_half_a_job(Database& db) {
+  db.migrate("t", {"CREATE TABLE t(id INTEGER PRIMARY KEY, writer INTEGER)"});
+  std::atomic<bool> stop{false};
+  std::atomic<int> odd_counts{0};
+  std::atomic<int> errors{0};
+  std::atomic<int> reads{0};
+  std::atomic<int> writes{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&] {
+      while (!stop) {
+        try {
+          if (count_rows(db, "t") % 2 != 0) ++odd_counts;
+          ++reads;
+        } catch (...) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int n = 0; !stop; ++n) {
+        try {
+          db.write([&](Connection& c) {
+            Statement& insert = c.prepare("INSERT INTO t(writer) VALUES(?1)");
+            insert.bind(1, w).run();
+            if (n % 5 == 4) throw std::runtime_error("half a job");
+            insert.bind(1, w).run();
+          });
+          ++writes;
+        } catch (const std::runtime_error& e) {
+          if (std::string(e.what()) != "half a job") ++errors;
+        } catch (...) {
+          ++errors;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  stop = true;
+  for (std::thread& thread : threads) thread.join();
+  CHECK(errors == 0);
+  CHECK(odd_counts == 0);
+  CHECK(reads > 0);
+  CHECK(writes > 0);
+  CHECK(count_rows(db, "t") == 2 * writes);
+}
+}  // namespace
+
+TEST_CASE("concurrent readers and writers in file mode never see half a job") {
+  TempDir dir;
+  Database db(file_options(dir));
+  readers_never_see_half_a_job(db);
+}
+
+TEST_CASE("concurrent readers and writers in ephemeral mode never see half a job") {
+  Database db(ephemeral_options());
+  readers_never_see_half_a_job(db);
+}
+
+TEST_CASE("wipe deletes every row but keeps tables, versions and foreign keys") {
+  TempDir dir;
+  Database db(file_options(dir));
+  db.migrate("t", {"CREATE TABLE child(p INTEGER REFERENCES parent(id))",
+                   "CREATE TABLE parent(id INTEGER PRIMARY KEY AUTOINCREMENT)"});
+  db.write([](Connection& c) {
+    c.exec("INSERT INTO parent DEFAULT VALUES; INSERT INTO child VALUES(1);");
+  });
+  db.wipe();
+  CHECK(count_rows(db, "parent") == 0);
+  CHECK(count_rows(db, "child") == 0);
+  CHECK(schema_version(db, "t") == 2);
+  int64_t id = db.write([](Connection& c) {
+    c.exec("INSERT INTO parent DEFAULT VALUES");
+    return c.last_insert_rowid();
+  });
+  CHECK(id == 1);  // AUTOINCREMENT restarted
+}

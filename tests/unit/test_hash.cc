@@ -1,0 +1,85 @@
+// Unit tests for common/hash: digests, HMAC (RFC 2202 / RFC 4231 vectors), CRC32, CRC32C,
+// CRC64NVME check values, and the incremental Hasher agreeing with the one-shot functions.
+#include <doctest/doctest.h>
+
+#include "common/encoding.h"
+#include "common/hash.h"
+
+using namespace nimbus;
+
+TEST_CASE("md5, sha1 and sha256 match the FIPS / RFC 1321 vectors") {
+  CHECK(hex_encode(md5("")) == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(hex_encode(md5("abc")) == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(hex_encode(sha1("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(hex_encode(sha256("abc")) == sha256_hex("abc"));
+}
+
+TEST_CASE("hmac_sha1 and hmac_sha256 match RFC 2202 and RFC 4231") {
+  CHECK(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) ==
+        "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  CHECK(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Key longer than the block size is hashed first (RFC 4231 test case 6).
+  CHECK(hex_encode(hmac_sha256(std::string(131, '\xaa'),
+                               "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST_CASE("CRC check values of \"123456789\"") {
+  CHECK(crc32("123456789") == 0xCBF43926u);
+  CHECK(crc32c("123456789") == 0xE3069283u);
+  CHECK(crc64nvme("123456789") == 0xAE8B14860A799888ull);
+  CHECK(crc32("") == 0u);
+  CHECK(crc64nvme("") == 0u);
+}
+
+TEST_CASE("CRC32 of hello\\n base64-encodes to what botocore sends") {
+  CHECK(crc32("hello\n") == 0x363A3020u);
+  Hasher h(Hasher::Algorithm::Crc32);
+  h.update("hello\n");
+  CHECK(base64_encode(h.finish()) == "NjowIA==");
+}
+
+TEST_CASE("CRCs continue from a previous value across any split") {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>(i * 7 + 3));
+  for (size_t split : {0, 1, 7, 8, 9, 63, 500, 999, 1000}) {
+    std::string_view a = std::string_view(data).substr(0, split);
+    std::string_view b = std::string_view(data).substr(split);
+    CHECK(crc32(b, crc32(a)) == crc32(data));
+    CHECK(crc32c(b, crc32c(a)) == crc32c(data));
+    CHECK(crc64nvme(b, crc64nvme(a)) == crc64nvme(data));
+  }
+}
+
+TEST_CASE("Hasher gives the same digest as the one-shot functions, CRCs big-endian") {
+  std::string data(100000, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i % 251);
+  auto run = [&](Hasher::Algorithm a) {
+    Hasher h(a);
+    for (size_t off = 0; off < data.size(); off += 333)
+      h.update(std::string_view(data).substr(off, 333));
+    return h.finish();
+  };
+  CHECK(run(Hasher::Algorithm::Md5) == md5(data));
+  CHECK(run(Hasher::Algorithm::Sha1) == sha1(data));
+  CHECK(run(Hasher::Algorithm::Sha256) == sha256(data));
+  uint32_t c = crc32(data);
+  CHECK(hex_encode(run(Hasher::Algorithm::Crc32)) ==
+        hex_encode(std::string{static_cast<char>(c >> 24), static_cast<char>(c >> 16),
+                               static_cast<char>(c >> 8), static_cast<char>(c)}));
+  CHECK(run(Hasher::Algorithm::Crc32c).size() == 4);
+  Hasher h64(Hasher::Algorithm::Crc64Nvme);
+  h64.update("123456789");
+  CHECK(hex_encode(h64.finish()) == "ae8b14860a799888");
+}
+
+TEST_CASE("Hasher can be moved") {
+  Hasher a(Hasher::Algorithm::Sha256);
+  a.update("a");
+  Hasher b(std::move(a));
+  b.update("bc");
+  CHECK(b.finish() == sha256("abc"));
+}
