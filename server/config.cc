@@ -69,7 +69,16 @@ Command parse_command_line(int argc, char** argv) {
 
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
+    // The last occurrence of an option wins (`--port 1 --port 2` listens on 2).
+    po::parsed_options parsed = po::command_line_parser(args).options(options).run();
+    std::vector<po::option> last;
+    for (auto it = parsed.options.rbegin(); it != parsed.options.rend(); ++it) {
+      bool seen = false;
+      for (const auto& o : last) seen = seen || o.string_key == it->string_key;
+      if (!seen) last.insert(last.begin(), *it);
+    }
+    parsed.options = last;
+    po::store(parsed, vm);
     po::store(po::parse_environment(options,
                                     [&](const std::string& e) { return env_name_to_option(options, e); }),
               vm);

@@ -52,6 +52,10 @@ TEST_CASE("NIMBUS_* environment variables set options, and the command line wins
   unsetenv("NIMBUS_LOG_LEVEL");
 }
 
+TEST_CASE("the last occurrence of an option wins") {
+  CHECK(parse({"serve", "--port", "1000", "--port", "2000"}).config.port == 2000);
+}
+
 TEST_CASE("help and version are commands of their own") {
   CHECK(parse({"--help"}).kind == nimbus::Command::Kind::Help);
   CHECK(parse({"--version"}).kind == nimbus::Command::Kind::Version);
