@@ -61,6 +61,9 @@ struct AuthResult {
 };
 
 struct AuthOptions {
+  // AuthOptions{s3, body_available} keeps working as the later members were added.
+  AuthOptions(bool s3_rules = false, bool body = true) : s3(s3_rules), body_available(body) {}
+
   bool s3 = false;  // S3 rules: raw path in SigV4, SigV2 S3 forms, X-Amz-Content-SHA256 literal
   // The body is in request.body (false while it is still to be streamed, or before
   // 100-continue). When false and the signature covers the body, only the parts that don't

@@ -26,6 +26,7 @@ class Database;
 class BlobStore;
 class Scheduler;
 class WaitHub;
+class QueueDirectory;
 
 // Settings services read (from server/config).
 struct ServiceSettings {
@@ -42,6 +43,8 @@ struct ServiceEnv {
   Scheduler& scheduler;
   WaitHub& waits;
   const ServiceSettings& settings;
+  // SQS, for services that deliver to queues (SNS); set by services/registry.cc once SQS exists.
+  QueueDirectory* queues = nullptr;
 };
 
 struct CallContext {
