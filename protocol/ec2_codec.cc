@@ -21,19 +21,7 @@ class Ec2Codec : public Codec {
  public:
   DecodedRequest decode(const HttpRequest& request, const ServiceModel& model,
                         const DecodeHints& hints) const override {
-    QueryParams params = query::request_params(request);
-    std::optional<std::string> action = query_param(params, "Action");
-    if (!action || action->empty())
-      throw ApiError(400, "MissingAction", "The request must contain the parameter Action.");
-    const Operation* operation = model.operation(*action);
-    if (!operation)
-      throw ApiError(400, "InvalidAction",
-                     "The action " + *action + " is not valid for this web service.");
-    DecodedRequest out;
-    out.operation = operation;
-    out.input = operation->input
-                    ? query::decode_params(params, *operation->input, query::Dialect::Ec2)
-                    : Value::map();
+    DecodedRequest out = query::decode_request(request, model, query::Dialect::Ec2, "web service");
     return out;
   }
 

@@ -49,20 +49,8 @@ class QueryCodec : public Codec {
  public:
   DecodedRequest decode(const HttpRequest& request, const ServiceModel& model,
                         const DecodeHints& hints) const override {
-    QueryParams params = query::request_params(request);
-    std::optional<std::string> action = query_param(params, "Action");
-    if (!action || action->empty())
-      throw ApiError(400, "MissingAction", "The request must contain the parameter Action.");
-    const Operation* operation = model.operation(*action);
-    if (!operation)
-      throw ApiError(400, "InvalidAction",
-                     "The action " + *action + " is not valid for this endpoint.");
-    DecodedRequest out;
-    out.operation = operation;
-    out.input = operation->input
-                    ? query::decode_params(params, *operation->input, query::Dialect::Query)
-                    : Value::map();
-    if (model.service == "sqs") queue_url_from_path(request, *operation, out.input);
+    DecodedRequest out = query::decode_request(request, model, query::Dialect::Query, "endpoint");
+    if (model.service == "sqs") queue_url_from_path(request, *out.operation, out.input);
     return out;
   }
 

@@ -471,4 +471,20 @@ std::string scalar_text(const Shape& shape, const Value& value, std::string_view
   }
 }
 
+DecodedRequest decode_request(const HttpRequest& request, const ServiceModel& model,
+                              Dialect dialect, const char* where) {
+  QueryParams params = request_params(request);
+  std::optional<std::string> action = query_param(params, "Action");
+  if (!action || action->empty())
+    throw ApiError(400, "MissingAction", "The request must contain the parameter Action.");
+  const Operation* operation = model.operation(*action);
+  if (!operation)
+    throw ApiError(400, "InvalidAction",
+                   "The action " + *action + " is not valid for this " + where + ".");
+  DecodedRequest out;
+  out.operation = operation;
+  out.input = operation->input ? decode_params(params, *operation->input, dialect) : Value::map();
+  return out;
+}
+
 }  // namespace nimbus::query

@@ -16,6 +16,7 @@
 #include "common/http.h"
 #include "common/value.h"
 #include "common/xml.h"
+#include "protocol/codec.h"
 #include "protocol/model.h"
 
 namespace nimbus::query {
@@ -35,6 +36,11 @@ QueryParams request_params(const HttpRequest& request);
 // 400 InvalidParameterValue for a value that does not fit its shape (an integer that is not a
 // number, bad base64, ...).
 Value decode_params(const QueryParams& params, const Shape& input, Dialect dialect);
+// The whole decode step both codecs share: Action → operation (MissingAction / InvalidAction
+// otherwise), then the input Value. `where` ends InvalidAction's message ("endpoint", "web
+// service").
+DecodedRequest decode_request(const HttpRequest& request, const ServiceModel& model,
+                              Dialect dialect, const char* where);
 
 // Writes the members of `value` (a Map shaped by the structure `shape`) as XML elements, in the
 // model's member order; absent and Null members are left out.
