@@ -1,7 +1,7 @@
 // BlobStore (storage/blob_store.h): object bytes as files named by random ids. FileWriter
 // buffers a blob into <dir>/tmp/<random>.part and commit() flushes, optionally fdatasyncs, and
 // renames it to <dir>/<id[0:2]>/<id> (fsyncing the directory when asked); SegmentSource streams
-// byte ranges of one or more blobs with pread, opening each file only when reading reaches it.
+// byte ranges of one or more blobs with pread from descriptors opened up front by open().
 // Ids are checked to be 32 lower-case hex characters before any path is formed.
 #include "storage/blob_store.h"
 
@@ -216,31 +216,30 @@ class BlobStore::SegmentSource : public BodySource {
  public:
   struct Part {
     std::string path;
+    int fd;  // opened by BlobStore::open(); owned by the source
     uint64_t offset;
     uint64_t length;
   };
-  explicit SegmentSource(std::vector<Part> parts) : parts_(std::move(parts)) {}
-  ~SegmentSource() override { close_file(); }
+  SegmentSource() = default;
+  ~SegmentSource() override {
+    for (Part& part : parts_)
+      if (part.fd >= 0) ::close(part.fd);
+  }
+  void add(Part part) { parts_.push_back(std::move(part)); }
 
   size_t read(char* buffer, size_t size) override {
     size_t filled = 0;
     while (filled < size && index_ < parts_.size()) {
-      const Part& part = parts_[index_];
+      Part& part = parts_[index_];
       if (done_ == part.length) {
-        close_file();
+        ::close(part.fd);  // done with it: release the descriptor early
+        part.fd = -1;
         ++index_;
         done_ = 0;
         continue;
       }
-      if (fd_ < 0) {
-        fd_ = ::open(part.path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) {
-          int error = errno;
-          throw_errno("cannot open blob", part.path, error);
-        }
-      }
       size_t want = static_cast<size_t>(std::min<uint64_t>(size - filled, part.length - done_));
-      size_t got = pread_fully(fd_, buffer + filled, want, part.offset + done_, part.path);
+      size_t got = pread_fully(part.fd, buffer + filled, want, part.offset + done_, part.path);
       if (got < want) throw std::runtime_error("blob shorter than expected: " + part.path);
       filled += got;
       done_ += got;
@@ -249,26 +248,27 @@ class BlobStore::SegmentSource : public BodySource {
   }
 
  private:
-  void close_file() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
   std::vector<Part> parts_;
   size_t index_ = 0;   // the part being read
   uint64_t done_ = 0;  // bytes of parts_[index_] already returned
-  int fd_ = -1;        // open on parts_[index_], or -1
 };
 
 std::unique_ptr<BodySource> BlobStore::open(std::vector<Segment> segments) const {
-  std::vector<SegmentSource::Part> parts;
-  parts.reserve(segments.size());
+  // Every file is opened now: a descriptor keeps an unlinked blob readable, so a concurrent
+  // overwrite that removes a blob after this returns cannot break the stream.
+  auto source = std::make_unique<SegmentSource>();
   for (Segment& segment : segments) {
     std::string path = path_of(segment.id);
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
       int error = errno;
       if (error == ENOENT) throw std::runtime_error("no such blob: " + segment.id);
+      throw_errno("cannot open blob", path, error);
+    }
+    source->add({path, fd, segment.offset, segment.length});  // owns fd from here
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int error = errno;
       throw_errno("cannot stat blob", path, error);
     }
     uint64_t file_size = static_cast<uint64_t>(st.st_size);
@@ -276,9 +276,8 @@ std::unique_ptr<BodySource> BlobStore::open(std::vector<Segment> segments) const
       throw std::runtime_error("blob " + segment.id + " has " + std::to_string(file_size) +
                                " bytes, fewer than the range asked for");
     }
-    parts.push_back({std::move(path), segment.offset, segment.length});
   }
-  return std::make_unique<SegmentSource>(std::move(parts));
+  return source;
 }
 
 std::string BlobStore::read_all(const std::string& id) const {

@@ -45,9 +45,9 @@ class BlobStore {
     uint64_t length = 0;
   };
   // Streams the segments one after another (a multipart object is its parts' blobs; nothing is
-  // copied). Throws std::runtime_error when a blob is missing or shorter than a segment asks;
-  // files are opened lazily as the reading reaches them (read() throws std::runtime_error if one
-  // vanished meanwhile).
+  // copied). Throws std::runtime_error when a blob is missing or shorter than a segment asks.
+  // Every segment's file is opened before open() returns and each descriptor is held until its
+  // segment is read, so removing a blob afterwards (an overwrite) does not disturb the stream.
   std::unique_ptr<BodySource> open(std::vector<Segment> segments) const;
   std::unique_ptr<BodySource> open(const std::string& id, uint64_t offset, uint64_t length) const {
     return open(std::vector<Segment>{{id, offset, length}});

@@ -55,6 +55,10 @@ inline ApiError illegal_location_constraint(const std::string& constraint) {
                       "this request was sent to.");
 }
 
+inline ApiError invalid_bucket_state(std::string message) {
+  return ApiError(409, "InvalidBucketState", std::move(message));
+}
+
 // ---- objects ------------------------------------------------------------------------------
 
 inline ApiError no_such_key(const std::string& key) {

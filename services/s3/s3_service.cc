@@ -10,12 +10,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <unordered_map>
 
 #include "common/encoding.h"
 #include "common/hash.h"
 #include "common/ids.h"
 #include "services/s3/errors.h"
+#include "services/s3/internal.h"
 #include "services/s3/rules.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
@@ -23,196 +25,16 @@
 namespace nimbus {
 namespace {
 
+using namespace nimbus::s3;  // the shared helpers of services/s3/internal.h
+
 using s3::BucketRecord;
 using s3::ObjectRecord;
 
-constexpr size_t kChunkBytes = 256 * 1024;
 constexpr int64_t kMaxBucketsLimit = 10000;
-constexpr size_t kMaxTags = 10;
-
-Value timestamp_of(EpochMillis ms) { return Value::timestamp(static_cast<double>(ms) / 1000.0); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string bucket_of(const Value& input) {
-  std::optional<std::string> bucket = input.get_string("Bucket");
-  if (!bucket || bucket->empty()) throw s3_errors::invalid_request("A bucket name is required.");
-  return *bucket;
-}
-
-std::string key_of(const Value& input) {
-  std::optional<std::string> key = input.get_string("Key");
-  if (!key || key->empty()) throw s3_errors::invalid_request("An object key is required.");
-  return *key;
-}
-
-// The bucket, if the caller may use it: 404 NoSuchBucket when absent, 403 AccessDenied when it
-// belongs to another account or x-amz-expected-bucket-owner names someone else.
-BucketRecord require_bucket(Connection& c, const std::string& name, const CallContext& context,
-                            const Value& input) {
-  std::optional<BucketRecord> bucket = s3::find_bucket(c, name);
-  if (!bucket) throw s3_errors::no_such_bucket(name);
-  if (bucket->owner_id != context.account.id) throw s3_errors::access_denied();
-  std::optional<std::string> expected = input.get_string("ExpectedBucketOwner");
-  if (expected && *expected != bucket->owner_id) throw s3_errors::access_denied();
-  return *bucket;
-}
-
-// The version id a new object version gets in a bucket with this versioning state.
-std::string new_version_id(const std::string& versioning) {
-  return versioning == "Enabled" ? random_hex(16) : std::string(s3::kNullVersion);
-}
-
-bool etag_matches(std::string_view condition, const std::string& etag) {
-  // A comma-separated list of (quoted or bare) entity tags, or "*".
-  size_t start = 0;
-  while (start <= condition.size()) {
-    size_t comma = condition.find(',', start);
-    if (comma == std::string_view::npos) comma = condition.size();
-    std::string item = trim(condition.substr(start, comma - start));
-    if (item.starts_with("W/")) item.erase(0, 2);
-    if (item == "*") return true;
-    if (!item.empty() && item.front() != '"') item = "\"" + item + "\"";
-    if (item == etag) return true;
-    start = comma + 1;
-  }
-  return false;
-}
-
-// Content-Encoding without the aws-chunked framing token, which S3 does not store.
-std::optional<std::string> stored_content_encoding(const std::optional<std::string>& header) {
-  if (!header) return std::nullopt;
-  std::string out;
-  size_t start = 0;
-  while (start <= header->size()) {
-    size_t comma = header->find(',', start);
-    if (comma == std::string::npos) comma = header->size();
-    std::string token = trim(std::string_view(*header).substr(start, comma - start));
-    if (!token.empty() && !iequals(token, "aws-chunked")) {
-      if (!out.empty()) out += ",";
-      out += token;
-    }
-    start = comma + 1;
-  }
-  if (out.empty()) return std::nullopt;
-  return out;
-}
-
-// The part of the object's segments that covers [first, first + length).
-std::vector<BlobStore::Segment> slice_segments(const std::vector<BlobStore::Segment>& segments,
-                                               uint64_t first, uint64_t length) {
-  std::vector<BlobStore::Segment> out;
-  uint64_t position = 0;
-  uint64_t end = first + length;
-  for (const BlobStore::Segment& s : segments) {
-    uint64_t s_begin = position, s_end = position + s.length;
-    position = s_end;
-    if (s_end <= first || s_begin >= end) continue;
-    uint64_t from = std::max(first, s_begin), to = std::min(end, s_end);
-    out.push_back({s.id, s.offset + (from - s_begin), to - from});
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::string>> parse_tagging(const std::string& header) {
-  std::vector<std::pair<std::string, std::string>> tags;
-  for (auto& [k, v] : parse_query(header, true)) {
-    if (k.empty() || k.size() > 128)
-      throw s3_errors::invalid_tag("The TagKey you have provided is invalid");
-    if (v.size() > 256) throw s3_errors::invalid_tag("The TagValue you have provided is invalid");
-    for (const auto& existing : tags)
-      if (existing.first == k)
-        throw s3_errors::invalid_tag("Cannot provide multiple Tags with the same key");
-    tags.emplace_back(std::move(k), std::move(v));
-  }
-  if (tags.size() > kMaxTags) throw s3_errors::invalid_tag("Object tags cannot be greater than 10");
-  return tags;
-}
-
-// A response body whose first bytes are read as soon as it is opened. The BlobStore opens files
-// lazily; reading at once pins the first blob's file while the metadata that named it is fresh,
-// so an overwrite that removes the blob right after cannot break a response already chosen
-// (the open file stays readable after the unlink).
-class PrimedSource : public BodySource {
- public:
-  static constexpr size_t kPrimeBytes = 64 * 1024;
-
-  PrimedSource(std::unique_ptr<BodySource> inner, uint64_t length) : inner_(std::move(inner)) {
-    head_.resize(static_cast<size_t>(std::min<uint64_t>(length, kPrimeBytes)));
-    size_t filled = 0;
-    while (filled < head_.size()) {
-      size_t n = inner_->read(head_.data() + filled, head_.size() - filled);
-      if (n == 0) break;
-      filled += n;
-    }
-    head_.resize(filled);
-  }
-
-  size_t read(char* buffer, size_t size) override {
-    if (offset_ < head_.size()) {
-      size_t n = std::min(size, head_.size() - offset_);
-      std::copy_n(head_.data() + offset_, n, buffer);
-      offset_ += n;
-      return n;
-    }
-    return inner_->read(buffer, size);
-  }
-
- private:
-  std::unique_ptr<BodySource> inner_;
-  std::string head_;
-  size_t offset_ = 0;
-};
 
 // Checksum members of the model nimbus cannot compute yet.
 constexpr const char* kUnsupportedChecksums[] = {
     "ChecksumSHA512", "ChecksumMD5", "ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"};
-
-// The output members GetObject and HeadObject share.
-void describe_object(const ObjectRecord& o, Value& out) {
-  out.set("AcceptRanges", "bytes");
-  out.set("LastModified", timestamp_of(o.last_modified_ms));
-  out.set("ContentLength", static_cast<int64_t>(o.size));
-  out.set("ETag", o.etag);
-  if (o.version_id != s3::kNullVersion) out.set("VersionId", o.version_id);
-  if (o.cache_control) out.set("CacheControl", *o.cache_control);
-  if (o.content_disposition) out.set("ContentDisposition", *o.content_disposition);
-  if (o.content_encoding) out.set("ContentEncoding", *o.content_encoding);
-  if (o.content_language) out.set("ContentLanguage", *o.content_language);
-  out.set("ContentType", o.content_type.value_or(s3::kDefaultContentType));
-  if (o.expires) out.set("Expires", *o.expires);
-  if (o.website_redirect) out.set("WebsiteRedirectLocation", *o.website_redirect);
-  if (o.sse_algorithm) out.set("ServerSideEncryption", *o.sse_algorithm);
-  if (o.sse_kms_key_id) out.set("SSEKMSKeyId", *o.sse_kms_key_id);
-  if (!o.metadata.empty()) {
-    Value metadata = Value::map();
-    for (const auto& [name, value] : o.metadata) metadata.set(name, value);
-    out.set("Metadata", std::move(metadata));
-  }
-  if (o.storage_class != "STANDARD") out.set("StorageClass", o.storage_class);
-  if (o.lock_mode) out.set("ObjectLockMode", *o.lock_mode);
-  if (o.lock_retain_until_ms)
-    out.set("ObjectLockRetainUntilDate", timestamp_of(*o.lock_retain_until_ms));
-  if (o.legal_hold) out.set("ObjectLockLegalHoldStatus", "ON");
-}
-
-void add_checksums(const s3::Checksums& checksums, Value& out) {
-  for (const s3::ChecksumAlgorithm& a : s3::checksum_algorithms()) {
-    const std::optional<std::string>* value = checksums.by_member(a.member);
-    if (value && *value) out.set(a.member, **value);
-  }
-  if (checksums.type) out.set("ChecksumType", *checksums.type);
-}
 
 }  // namespace
 
@@ -223,13 +45,43 @@ S3Service::S3Service(ServiceEnv& env) : env_(env), model_(builtin_model("s3")) {
 Result S3Service::call(CallContext& context, const Value& input) {
   using Handler = Result (S3Service::*)(CallContext&, const Value&);
   static const std::unordered_map<std::string_view, Handler> handlers = {
-      {"ListBuckets", &S3Service::list_buckets}, {"CreateBucket", &S3Service::create_bucket},
-      {"HeadBucket", &S3Service::head_bucket},   {"DeleteBucket", &S3Service::delete_bucket},
-      {"PutObject", &S3Service::put_object},     {"GetObject", &S3Service::get_object},
-      {"HeadObject", &S3Service::head_object},   {"DeleteObject", &S3Service::delete_object},
+      {"ListBuckets", &S3Service::list_buckets},
+      {"CreateBucket", &S3Service::create_bucket},
+      {"HeadBucket", &S3Service::head_bucket},
+      {"DeleteBucket", &S3Service::delete_bucket},
+      {"GetBucketLocation", &S3Service::get_bucket_location},
+      {"GetBucketTagging", &S3Service::get_bucket_tagging},
+      {"PutBucketTagging", &S3Service::put_bucket_tagging},
+      {"DeleteBucketTagging", &S3Service::delete_bucket_tagging},
+      {"GetBucketVersioning", &S3Service::get_bucket_versioning},
+      {"PutBucketVersioning", &S3Service::put_bucket_versioning},
+      {"GetBucketAcl", &S3Service::get_bucket_acl},
+      {"PutBucketAcl", &S3Service::put_bucket_acl},
+      {"PutObject", &S3Service::put_object},
+      {"GetObject", &S3Service::get_object},
+      {"HeadObject", &S3Service::head_object},
+      {"DeleteObject", &S3Service::delete_object},
+      {"DeleteObjects", &S3Service::delete_objects},
+      {"CopyObject", &S3Service::copy_object},
+      {"GetObjectTagging", &S3Service::get_object_tagging},
+      {"PutObjectTagging", &S3Service::put_object_tagging},
+      {"DeleteObjectTagging", &S3Service::delete_object_tagging},
+      {"GetObjectAcl", &S3Service::get_object_acl},
+      {"PutObjectAcl", &S3Service::put_object_acl},
+      {"ListObjects", &S3Service::list_objects},
+      {"ListObjectsV2", &S3Service::list_objects_v2},
+      {"ListObjectVersions", &S3Service::list_object_versions},
+      {"CreateMultipartUpload", &S3Service::create_multipart_upload},
+      {"UploadPart", &S3Service::upload_part},
+      {"UploadPartCopy", &S3Service::upload_part_copy},
+      {"CompleteMultipartUpload", &S3Service::complete_multipart_upload},
+      {"AbortMultipartUpload", &S3Service::abort_multipart_upload},
+      {"ListParts", &S3Service::list_parts},
+      {"ListMultipartUploads", &S3Service::list_multipart_uploads},
   };
-  // Until ACLs and bucket policies exist, nothing is public.
-  if (context.account.anonymous) throw s3_errors::access_denied();
+  // Anonymous callers reach only what ACLs make public; ListBuckets needs an account.
+  if (context.account.anonymous && context.operation.name == "ListBuckets")
+    throw s3_errors::access_denied();
   auto it = handlers.find(context.operation.name);
   if (it == handlers.end()) throw errors::not_implemented(context.operation.name);
   return (this->*(it->second))(context, input);
@@ -347,7 +199,7 @@ Result S3Service::create_bucket(CallContext& context, const Value& input) {
   // Object Lock needs versioning; S3 enables it with the lock.
   if (record.object_lock) record.versioning = "Enabled";
   record.object_ownership = input.get_string("ObjectOwnership");
-  record.acl = input.string_or("ACL", "private");
+  record.acl = requested_acl(input, context.account.id).value_or("private");
 
   env_.db.write([&](Connection& c) {
     std::optional<BucketRecord> existing = s3::find_bucket(c, name);
@@ -372,7 +224,9 @@ Result S3Service::create_bucket(CallContext& context, const Value& input) {
 Result S3Service::head_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
   BucketRecord bucket =
-      env_.db.read([&](Connection& c) { return require_bucket(c, name, context, input); });
+      env_.db.read([&](Connection& c) {
+    return require_bucket(c, name, context, input, Access::Read);
+  });
   Result result;
   result.output.set("BucketRegion", bucket.region);
   result.output.set("AccessPointAlias", false);
@@ -391,72 +245,13 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
 
 // ---- objects ----------------------------------------------------------------------------------
 
-Result S3Service::put_object(CallContext& context, const Value& input) {
-  std::string bucket_name = bucket_of(input);
-  std::string key = key_of(input);
-  if (key.size() > s3::kMaxKeyBytes) throw s3_errors::key_too_long(key.size(), s3::kMaxKeyBytes);
-  if (input.has("SSECustomerAlgorithm") || input.has("SSECustomerKey"))
-    throw errors::not_implemented("PutObject with customer-provided encryption keys (SSE-C)");
-  if (input.has("WriteOffsetBytes"))
-    throw errors::not_implemented("PutObject with x-amz-write-offset-bytes");
-  if (std::optional<std::string> storage_class = input.get_string("StorageClass")) {
-    const Shape* shape = model_.shape("StorageClass");
-    if (shape && std::find(shape->enum_values.begin(), shape->enum_values.end(), *storage_class) ==
-                     shape->enum_values.end())
-      throw s3_errors::invalid_storage_class(*storage_class);
-  }
-  check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
-  check_enum(input, "ServerSideEncryption", "ServerSideEncryption", "x-amz-server-side-encryption");
-  check_enum(input, "ObjectLockMode", "ObjectLockMode", "x-amz-object-lock-mode");
-  check_enum(input, "ObjectLockLegalHoldStatus", "ObjectLockLegalHoldStatus",
-             "x-amz-object-lock-legal-hold");
-
-  ObjectRecord object;
-  object.bucket = bucket_name;
-  object.key = key;
-  object.owner_id = context.account.id;
-  object.content_type = input.get_string("ContentType");
-  object.content_encoding = stored_content_encoding(input.get_string("ContentEncoding"));
-  object.content_disposition = input.get_string("ContentDisposition");
-  object.content_language = input.get_string("ContentLanguage");
-  object.cache_control = input.get_string("CacheControl");
-  object.expires = input.get_string("Expires");
-  object.website_redirect = input.get_string("WebsiteRedirectLocation");
-  object.storage_class = input.string_or("StorageClass", "STANDARD");
-  object.acl = input.get_string("ACL");
-  // S3 encrypts every new object (SSE-S3 unless the request asks for KMS).
-  object.sse_algorithm = input.string_or("ServerSideEncryption", "AES256");
-  object.sse_kms_key_id = input.get_string("SSEKMSKeyId");
-  object.lock_mode = input.get_string("ObjectLockMode");
-  if (const Value* until = input.find("ObjectLockRetainUntilDate"); until && until->is_timestamp())
-    object.lock_retain_until_ms = static_cast<EpochMillis>(until->as_timestamp() * 1000.0);
-  object.legal_hold = input.string_or("ObjectLockLegalHoldStatus", "OFF") == "ON";
-  if (object.lock_mode.has_value() != object.lock_retain_until_ms.has_value())
-    throw s3_errors::invalid_request(
-        "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
-  bool wants_lock = object.lock_mode || input.has("ObjectLockLegalHoldStatus");
-  if (std::optional<std::string> tagging = input.get_string("Tagging"))
-    object.tags = parse_tagging(*tagging);
-
-  // User metadata: names are case-insensitive and stored lower-case; the 2 KiB limit counts the
-  // UTF-8 bytes of every name and value.
-  if (const Value* metadata = input.find("Metadata"); metadata && metadata->is_map()) {
-    size_t total = 0;
-    for (const auto& [name, value] : metadata->as_map()) {
-      std::string text = value.is_string() ? value.as_string() : std::string();
-      total += name.size() + text.size();
-      std::string lowered = lower(name);
-      auto same = std::find_if(object.metadata.begin(), object.metadata.end(),
-                               [&](const auto& entry) { return entry.first == lowered; });
-      if (same != object.metadata.end())
-        same->second += "," + text;  // repeated headers combine, as HTTP does
-      else
-        object.metadata.emplace_back(std::move(lowered), std::move(text));
-    }
-    if (total > s3::kMaxMetadataBytes)
-      throw s3_errors::metadata_too_large(total, s3::kMaxMetadataBytes);
-  }
-
+// Reads the request body into a new blob while computing its MD5 and one flexible checksum, and
+// verifies Content-MD5, the x-amz-checksum-* header or aws-chunked trailer and
+// x-amz-sdk-checksum-algorithm. The checksum algorithm is the client's, else default_algorithm
+// (nullptr: none). precheck runs after the headers are validated and before any byte is read.
+S3Service::Received S3Service::receive_body(CallContext& context, const Value& input,
+                                            const s3::ChecksumAlgorithm* default_algorithm,
+                                            const std::function<void()>& precheck) {
   // Content-MD5 must be the base64 of 16 bytes.
   std::optional<std::string> expected_md5;
   if (std::optional<std::string> content_md5 = input.get_string("ContentMD5")) {
@@ -466,7 +261,7 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
 
   // Flexible checksums: at most one algorithm, sent as a header value or announced as a trailer.
   for (const char* member : kUnsupportedChecksums)
-    if (input.has(member)) throw errors::not_implemented(std::string("PutObject with ") + member);
+    if (input.has(member)) throw errors::not_implemented(std::string("the upload with ") + member);
   const s3::ChecksumAlgorithm* algorithm = nullptr;
   std::optional<std::string> expected_checksum;  // raw digest bytes
   for (const s3::ChecksumAlgorithm& a : s3::checksum_algorithms()) {
@@ -487,7 +282,7 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
     std::string name = trim(*trailer);
     if (lower(name).starts_with("x-amz-checksum-")) {
       trailer_algorithm = s3::find_checksum_algorithm(name);
-      if (!trailer_algorithm) throw errors::not_implemented("PutObject with the trailer " + name);
+      if (!trailer_algorithm) throw errors::not_implemented("the upload with the trailer " + name);
       if (algorithm)
         throw s3_errors::invalid_request(
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not "
@@ -499,7 +294,7 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
     const s3::ChecksumAlgorithm* declared = s3::find_checksum_algorithm(*sdk_algorithm);
     if (!declared) {
       check_enum(input, "ChecksumAlgorithm", "ChecksumAlgorithm", "x-amz-sdk-checksum-algorithm");
-      throw errors::not_implemented("PutObject with the checksum algorithm " + *sdk_algorithm);
+      throw errors::not_implemented("the upload with the checksum algorithm " + *sdk_algorithm);
     }
     if (!algorithm)
       throw s3_errors::invalid_request(
@@ -507,20 +302,15 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
           "x-amz-trailer headers were found.");
     if (algorithm != declared) throw s3_errors::bad_checksum(declared->name);
   }
-  // Without a checksum from the client, S3 adds CRC64NVME.
-  if (!algorithm) algorithm = s3::find_checksum_algorithm("CRC64NVME");
+  bool from_client = algorithm != nullptr;
+  if (!algorithm) algorithm = default_algorithm;
 
-  // Fail fast before the body is read.
-  env_.db.read([&](Connection& c) {
-    BucketRecord bucket = require_bucket(c, bucket_name, context, input);
-    if (wants_lock && !bucket.object_lock)
-      throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
-  });
+  if (precheck) precheck();
 
   // Stream the body into a blob, hashing as it goes.
   std::unique_ptr<BlobStore::Writer> writer;
   Hasher md5_hasher(Hasher::Algorithm::Md5);
-  Hasher checksum_hasher(algorithm->hasher);
+  Hasher checksum_hasher(algorithm ? algorithm->hasher : Hasher::Algorithm::Crc32);
   uint64_t size = 0;
   if (context.body) {
     std::optional<uint64_t> announced = context.body->announced_length();
@@ -564,17 +354,100 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
   if (expected_checksum && *expected_checksum != checksum)
     throw s3_errors::bad_checksum(algorithm->name);
 
-  object.size = size;
-  object.etag = "\"" + hex_encode(md5) + "\"";
-  *object.checksums.by_member(algorithm->member) = base64_encode(checksum);
+  Received received;
+  if (writer) received.blob_id = writer->commit();
+  received.size = size;
+  received.md5 = std::move(md5);
+  received.algorithm = algorithm;
+  if (algorithm) received.checksum = std::move(checksum);
+  received.from_client = from_client;
+  return received;
+}
+
+
+Result S3Service::put_object(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input);
+  std::string key = key_of(input);
+  if (key.size() > s3::kMaxKeyBytes) throw s3_errors::key_too_long(key.size(), s3::kMaxKeyBytes);
+  if (input.has("SSECustomerAlgorithm") || input.has("SSECustomerKey"))
+    throw errors::not_implemented("PutObject with customer-provided encryption keys (SSE-C)");
+  if (input.has("WriteOffsetBytes"))
+    throw errors::not_implemented("PutObject with x-amz-write-offset-bytes");
+  if (std::optional<std::string> storage_class = input.get_string("StorageClass")) {
+    const Shape* shape = model_.shape("StorageClass");
+    if (shape && std::find(shape->enum_values.begin(), shape->enum_values.end(), *storage_class) ==
+                     shape->enum_values.end())
+      throw s3_errors::invalid_storage_class(*storage_class);
+  }
+  check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
+  check_enum(input, "ServerSideEncryption", "ServerSideEncryption", "x-amz-server-side-encryption");
+  check_enum(input, "ObjectLockMode", "ObjectLockMode", "x-amz-object-lock-mode");
+  check_enum(input, "ObjectLockLegalHoldStatus", "ObjectLockLegalHoldStatus",
+             "x-amz-object-lock-legal-hold");
+
+  ObjectRecord object;
+  object.bucket = bucket_name;
+  object.key = key;
+  object.owner_id = context.account.id;
+  object.content_type = input.get_string("ContentType");
+  object.content_encoding = stored_content_encoding(input.get_string("ContentEncoding"));
+  object.content_disposition = input.get_string("ContentDisposition");
+  object.content_language = input.get_string("ContentLanguage");
+  object.cache_control = input.get_string("CacheControl");
+  object.expires = input.get_string("Expires");
+  object.website_redirect = input.get_string("WebsiteRedirectLocation");
+  object.storage_class = input.string_or("StorageClass", "STANDARD");
+  object.acl = requested_acl(input, context.account.id);
+  // S3 encrypts every new object (SSE-S3 unless the request asks for KMS).
+  object.sse_algorithm = input.string_or("ServerSideEncryption", "AES256");
+  object.sse_kms_key_id = input.get_string("SSEKMSKeyId");
+  object.lock_mode = input.get_string("ObjectLockMode");
+  if (const Value* until = input.find("ObjectLockRetainUntilDate"); until && until->is_timestamp())
+    object.lock_retain_until_ms = static_cast<EpochMillis>(until->as_timestamp() * 1000.0);
+  object.legal_hold = input.string_or("ObjectLockLegalHoldStatus", "OFF") == "ON";
+  if (object.lock_mode.has_value() != object.lock_retain_until_ms.has_value())
+    throw s3_errors::invalid_request(
+        "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
+  bool wants_lock = object.lock_mode || input.has("ObjectLockLegalHoldStatus");
+  if (std::optional<std::string> tagging = input.get_string("Tagging"))
+    object.tags = parse_tagging(*tagging);
+
+  // User metadata: names are case-insensitive and stored lower-case; the 2 KiB limit counts the
+  // UTF-8 bytes of every name and value.
+  if (const Value* metadata = input.find("Metadata"); metadata && metadata->is_map()) {
+    size_t total = 0;
+    for (const auto& [name, value] : metadata->as_map()) {
+      std::string text = value.is_string() ? value.as_string() : std::string();
+      total += name.size() + text.size();
+      std::string lowered = lower(name);
+      auto same = std::find_if(object.metadata.begin(), object.metadata.end(),
+                               [&](const auto& entry) { return entry.first == lowered; });
+      if (same != object.metadata.end())
+        same->second += "," + text;  // repeated headers combine, as HTTP does
+      else
+        object.metadata.emplace_back(std::move(lowered), std::move(text));
+    }
+    if (total > s3::kMaxMetadataBytes)
+      throw s3_errors::metadata_too_large(total, s3::kMaxMetadataBytes);
+  }
+
+  Received received = receive_body(
+      context, input, s3::find_checksum_algorithm("CRC64NVME"), [&] {
+        env_.db.read([&](Connection& c) {
+          BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
+          if (wants_lock && !bucket.object_lock)
+            throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
+        });
+      });
+  // Without a checksum from the client, S3 adds CRC64NVME (the default algorithm above).
+  object.size = received.size;
+  object.etag = "\"" + hex_encode(received.md5) + "\"";
+  *object.checksums.by_member(received.algorithm->member) = base64_encode(received.checksum);
   object.checksums.type = "FULL_OBJECT";
   object.last_modified_ms = env_.clock.now_ms();
 
-  std::string blob_id;
-  if (writer) {
-    blob_id = writer->commit();
-    object.segments.push_back({blob_id, 0, size});
-  }
+  std::string blob_id = received.blob_id;
+  if (!blob_id.empty()) object.segments.push_back({blob_id, 0, received.size});
 
   struct Outcome {
     std::vector<std::string> freed;
@@ -653,13 +526,7 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ObjectRecord object = env_.db.read([&](Connection& c) {
-      require_bucket(c, bucket_name, context, input);
-      std::optional<ObjectRecord> found = s3::find_object(c, bucket_name, key, version_id);
-      if (!found) {
-        if (version_id) throw s3_errors::no_such_version(key, *version_id);
-        throw s3_errors::no_such_key(key);
-      }
-      return std::move(*found);
+      return require_object(c, bucket_name, key, version_id, context, input, Access::Read);
     });
     if (object.delete_marker) {
       ApiError error = version_id
@@ -672,15 +539,44 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
 
     Result result;
     describe_object(object, result.output);
+    // Conditional requests (RFC 7232 as S3 applies it, API_GetObject "Conditional requests"):
+    // If-Match false is 412 and wins over If-Unmodified-Since; If-None-Match matching is 304 and
+    // wins over If-Modified-Since.
+    if (std::optional<int> status = check_conditions(object, input, "")) {
+      if (*status == 412) throw s3_errors::precondition_failed(
+          input.has("IfMatch") ? "If-Match" : "If-Unmodified-Since");
+      Result not_modified;
+      not_modified.status = 304;
+      not_modified.output.set("ETag", object.etag);
+      not_modified.output.set("LastModified", timestamp_of(object.last_modified_ms));
+      if (object.version_id != s3::kNullVersion)
+        not_modified.output.set("VersionId", object.version_id);
+      return not_modified;
+    }
     uint64_t first = 0, length = object.size;
     if (part_number) {
       int64_t parts = std::max<int64_t>(object.parts_count, 1);
       if (*part_number < 1 || *part_number > parts)
         throw s3_errors::invalid_part_number(*part_number, parts);
-      if (object.parts_count > 0)
-        throw errors::not_implemented(context.operation.name +
-                                      " by part number of a multipart "
-                                      "object");
+      if (object.parts_count > 0) {
+        // The segments of part N, found by the part numbers Complete recorded.
+        uint64_t offset = 0, part_length = 0;
+        bool seen = false;
+        for (size_t i = 0; i < object.segments.size(); ++i) {
+          int64_t n = i < object.segment_parts.size() ? object.segment_parts[i] : 0;
+          if (n < *part_number && !seen) offset += object.segments[i].length;
+          if (n == *part_number) {
+            seen = true;
+            part_length += object.segments[i].length;
+          }
+        }
+        first = offset;
+        length = part_length;
+        result.status = 206;
+        result.output.set("ContentRange", s3::ByteRange{first, length}.content_range(object.size));
+        result.output.set("ContentLength", static_cast<int64_t>(length));
+      }
+      result.output.set("PartsCount", std::max<int64_t>(object.parts_count, 1));
     } else if (range_header) {
       if (std::optional<s3::ByteRange> range = s3::parse_range(*range_header, object.size)) {
         first = range->first;
@@ -716,8 +612,7 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
 
     if (with_body && length > 0) {
       try {
-        result.stream = std::make_unique<PrimedSource>(
-            env_.blobs.open(slice_segments(object.segments, first, length)), length);
+        result.stream = env_.blobs.open(slice_segments(object.segments, first, length));
         result.stream_length = length;
       } catch (const std::runtime_error& e) {
         if (attempt < kAttempts) continue;
@@ -728,48 +623,49 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
   }
 }
 
+S3Service::Deletion S3Service::delete_in(Connection& c, const BucketRecord& bucket,
+                                         const std::string& key,
+                                         const std::optional<std::string>& version_id,
+                                         const CallContext& context) {
+  Deletion out;
+  if (!version_id && !bucket.versioning.empty()) {
+    // Versioned bucket: a delete marker becomes the current version. A suspended bucket's
+    // marker is the "null" version and replaces any existing "null" version.
+    ObjectRecord marker;
+    marker.bucket = bucket.name;
+    marker.key = key;
+    marker.version_id = new_version_id(bucket.versioning);
+    marker.delete_marker = true;
+    marker.owner_id = context.account.id;
+    marker.last_modified_ms = env_.clock.now_ms();
+    marker.sse_algorithm.reset();
+    if (marker.version_id == s3::kNullVersion) {
+      std::optional<ObjectRecord> null_version =
+          s3::find_object(c, bucket.name, key, std::string(s3::kNullVersion));
+      if (null_version) out.freed = s3::delete_object(c, *null_version);
+    }
+    s3::demote_latest(c, bucket.name, key);
+    s3::insert_object(c, marker);
+    out.version_id = marker.version_id;
+    out.delete_marker = true;
+    return out;
+  }
+  std::optional<ObjectRecord> found = s3::find_object(c, bucket.name, key, version_id);
+  if (found) {
+    out.freed = s3::delete_object(c, *found);
+    out.delete_marker = found->delete_marker;
+  }
+  if (version_id) out.version_id = *version_id;
+  return out;
+}
+
 Result S3Service::delete_object(CallContext& context, const Value& input) {
   std::string bucket_name = bucket_of(input);
   std::string key = key_of(input);
   std::optional<std::string> version_id = input.get_string("VersionId");
-
-  struct Outcome {
-    std::vector<std::string> freed;
-    std::optional<std::string> version_id;  // reported in x-amz-version-id
-    bool delete_marker = false;
-  };
-  Outcome outcome = env_.db.write([&](Connection& c) {
-    Outcome out;
-    BucketRecord bucket = require_bucket(c, bucket_name, context, input);
-    if (!version_id && !bucket.versioning.empty()) {
-      // Versioned bucket: a delete marker becomes the current version. A suspended bucket's
-      // marker is the "null" version and replaces any existing "null" version.
-      ObjectRecord marker;
-      marker.bucket = bucket_name;
-      marker.key = key;
-      marker.version_id = new_version_id(bucket.versioning);
-      marker.delete_marker = true;
-      marker.owner_id = context.account.id;
-      marker.last_modified_ms = env_.clock.now_ms();
-      marker.sse_algorithm.reset();
-      if (marker.version_id == s3::kNullVersion) {
-        std::optional<ObjectRecord> null_version =
-            s3::find_object(c, bucket_name, key, std::string(s3::kNullVersion));
-        if (null_version) out.freed = s3::delete_object(c, *null_version);
-      }
-      s3::demote_latest(c, bucket_name, key);
-      s3::insert_object(c, marker);
-      out.version_id = marker.version_id;
-      out.delete_marker = true;
-      return out;
-    }
-    std::optional<ObjectRecord> found = s3::find_object(c, bucket_name, key, version_id);
-    if (found) {
-      out.freed = s3::delete_object(c, *found);
-      out.delete_marker = found->delete_marker;
-    }
-    if (version_id) out.version_id = *version_id;
-    return out;
+  Deletion outcome = env_.db.write([&](Connection& c) {
+    BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
+    return delete_in(c, bucket, key, version_id, context);
   });
   remove_blobs(outcome.freed);
 

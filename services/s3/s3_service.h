@@ -2,18 +2,21 @@
 // the botocore S3 model's member names; object bytes stream between the request/response bodies
 // and the BlobStore, metadata lives in SQLite (services/s3/schema.h).
 //
-// Implemented: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, PutObject, GetObject,
-// HeadObject, DeleteObject. Every other operation of the model answers 501 NotImplemented.
-// Access: a bucket and its objects are reachable by the owning account only; anonymous callers
-// get 403 AccessDenied (ACLs and policies come later).
+// Implemented: buckets (List/Create/Head/Delete, location, tagging, versioning, ACL), objects
+// (Put/Get/Head/Delete, DeleteObjects, CopyObject, tagging, ACL), listing (ListObjects,
+// ListObjectsV2, ListObjectVersions) and multipart uploads. Every other operation of the model
+// answers 501 NotImplemented. Access: the owner may do anything; others, anonymous included, only
+// what the bucket's or object's ACL grants (services/s3/acl.cc).
 //
 // Thread-safety: call() may run on many threads at once; all shared state is in the Database and
 // the BlobStore.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
+#include "services/s3/rules.h"
 #include "services/s3/schema.h"
 #include "services/service.h"
 
@@ -40,6 +43,57 @@ class S3Service : public Service {
   Result head_object(CallContext& context, const Value& input);
   Result delete_object(CallContext& context, const Value& input);
   Result read_object(CallContext& context, const Value& input, bool with_body);
+  // listing.cc
+  Result list_objects(CallContext& context, const Value& input);
+  Result list_objects_v2(CallContext& context, const Value& input);
+  Result list_object_versions(CallContext& context, const Value& input);
+  // object_ops.cc
+  Result delete_objects(CallContext& context, const Value& input);
+  Result copy_object(CallContext& context, const Value& input);
+  Result get_object_tagging(CallContext& context, const Value& input);
+  Result put_object_tagging(CallContext& context, const Value& input);
+  Result delete_object_tagging(CallContext& context, const Value& input);
+  // bucket_config.cc
+  Result get_bucket_location(CallContext& context, const Value& input);
+  Result get_bucket_tagging(CallContext& context, const Value& input);
+  Result put_bucket_tagging(CallContext& context, const Value& input);
+  Result delete_bucket_tagging(CallContext& context, const Value& input);
+  Result get_bucket_versioning(CallContext& context, const Value& input);
+  Result put_bucket_versioning(CallContext& context, const Value& input);
+  // multipart.cc
+  Result create_multipart_upload(CallContext& context, const Value& input);
+  Result upload_part(CallContext& context, const Value& input);
+  Result upload_part_copy(CallContext& context, const Value& input);
+  Result complete_multipart_upload(CallContext& context, const Value& input);
+  Result abort_multipart_upload(CallContext& context, const Value& input);
+  Result list_parts(CallContext& context, const Value& input);
+  Result list_multipart_uploads(CallContext& context, const Value& input);
+  // acl.cc
+  Result get_bucket_acl(CallContext& context, const Value& input);
+  Result put_bucket_acl(CallContext& context, const Value& input);
+  Result get_object_acl(CallContext& context, const Value& input);
+  Result put_object_acl(CallContext& context, const Value& input);
+
+  // One DeleteObject inside the caller's write job: deletes a version or adds a delete marker.
+  struct Deletion {
+    std::vector<std::string> freed;
+    std::optional<std::string> version_id;  // reported in x-amz-version-id
+    bool delete_marker = false;
+  };
+  Deletion delete_in(Connection& c, const s3::BucketRecord& bucket, const std::string& key,
+                     const std::optional<std::string>& version_id, const CallContext& context);
+
+  struct Received {
+    std::string blob_id;  // committed; empty for an empty body
+    uint64_t size = 0;
+    std::string md5;  // raw digest
+    const s3::ChecksumAlgorithm* algorithm = nullptr;
+    std::string checksum;  // raw digest of `algorithm`
+    bool from_client = false;
+  };
+  Received receive_body(CallContext& context, const Value& input,
+                        const s3::ChecksumAlgorithm* default_algorithm,
+                        const std::function<void()>& precheck);
 
   // Throws InvalidArgument when input[member] is present and not in the enum of shape_name.
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,

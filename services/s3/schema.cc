@@ -7,6 +7,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+
 namespace nimbus::s3 {
 namespace {
 
@@ -75,6 +77,30 @@ CREATE TABLE s3_object_segments(
   PRIMARY KEY(object_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX s3_object_segments_by_blob ON s3_object_segments(blob_id);
+)sql",
+      // 2: multipart uploads and their parts (blobs named by the parts until Complete).
+      R"sql(
+CREATE TABLE s3_uploads(
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  initiated_ms INTEGER NOT NULL,
+  template TEXT NOT NULL,
+  checksum_algorithm TEXT,
+  checksum_type TEXT
+) WITHOUT ROWID;
+CREATE INDEX s3_uploads_by_key ON s3_uploads(bucket, key, initiated_ms);
+CREATE TABLE s3_parts(
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  md5 BLOB NOT NULL,
+  checksum TEXT,
+  last_modified_ms INTEGER NOT NULL,
+  PRIMARY KEY(upload_id, part_number)
+) WITHOUT ROWID;
 )sql",
   };
   return scripts;
@@ -146,8 +172,8 @@ ObjectRecord object_from_row(const Statement& s) {
 
 void load_segments(Connection& c, ObjectRecord& o) {
   Statement& s = c.prepare(
-      "SELECT blob_id, blob_offset, length FROM s3_object_segments WHERE object_id = ? "
-      "ORDER BY seq");
+      "SELECT blob_id, blob_offset, length, part_number FROM s3_object_segments "
+      "WHERE object_id = ? ORDER BY seq");
   s.bind(1, o.id);
   while (s.step()) {
     BlobStore::Segment seg;
@@ -155,6 +181,7 @@ void load_segments(Connection& c, ObjectRecord& o) {
     seg.offset = static_cast<uint64_t>(s.column_int(1));
     seg.length = static_cast<uint64_t>(s.column_int(2));
     o.segments.push_back(std::move(seg));
+    if (!s.column_is_null(3)) o.segment_parts.push_back(s.column_int(3));
   }
 }
 
@@ -261,13 +288,15 @@ void insert_object(Connection& c, ObjectRecord& o) {
   s.run();
   o.id = c.last_insert_rowid();
   Statement& seg = c.prepare(
-      "INSERT INTO s3_object_segments(object_id, seq, blob_id, blob_offset, length) "
-      "VALUES (?, ?, ?, ?, ?)");
+      "INSERT INTO s3_object_segments(object_id, seq, blob_id, blob_offset, length, "
+      "part_number) VALUES (?, ?, ?, ?, ?, ?)");
   int64_t seq = 0;
   for (const BlobStore::Segment& segment : o.segments) {
+    std::optional<int64_t> part;
+    if (static_cast<size_t>(seq) < o.segment_parts.size()) part = o.segment_parts[seq];
     seg.reset();
     seg.bind_all(o.id, seq++, segment.id, static_cast<int64_t>(segment.offset),
-                 static_cast<int64_t>(segment.length));
+                 static_cast<int64_t>(segment.length), part);
     seg.run();
   }
 }
@@ -301,6 +330,344 @@ std::vector<std::string> delete_object(Connection& c, const ObjectRecord& o) {
     if (!s.step()) unreferenced.push_back(std::move(id));
   }
   return unreferenced;
+}
+
+void set_object_tags(Connection& c, int64_t object_id,
+                     const std::vector<std::pair<std::string, std::string>>& tags) {
+  c.prepare("UPDATE s3_objects SET tags = ? WHERE id = ?").bind_all(pairs_to_json(tags), object_id)
+      .run();
+}
+
+void set_object_acl(Connection& c, int64_t object_id, std::string_view acl) {
+  c.prepare("UPDATE s3_objects SET acl = ? WHERE id = ?").bind_all(acl, object_id).run();
+}
+
+void set_bucket_versioning(Connection& c, std::string_view name, std::string_view status) {
+  c.prepare("UPDATE s3_buckets SET versioning = ? WHERE name = ?").bind_all(status, name).run();
+}
+
+std::vector<std::pair<std::string, std::string>> bucket_tags(Connection& c,
+                                                             std::string_view name) {
+  Statement& s = c.prepare(
+      "SELECT json_extract(config, '$.tags') FROM s3_buckets WHERE name = ?");
+  s.bind(1, name);
+  if (!s.step() || s.column_is_null(0)) return {};
+  return pairs_from_json(s.column_text(0));
+}
+
+bool set_bucket_tags(Connection& c, std::string_view name,
+                     const std::optional<std::vector<std::pair<std::string, std::string>>>& tags) {
+  bool had = !bucket_tags(c, name).empty();
+  if (tags) {
+    c.prepare("UPDATE s3_buckets SET config = json_set(config, '$.tags', json(?)) WHERE name = ?")
+        .bind_all(pairs_to_json(*tags), name)
+        .run();
+  } else {
+    c.prepare("UPDATE s3_buckets SET config = json_remove(config, '$.tags') WHERE name = ?")
+        .bind_all(name)
+        .run();
+  }
+  return had;
+}
+
+// ---- listing ----------------------------------------------------------------------------------
+
+namespace {
+
+// Every valid UTF-8 string that starts with p sorts below p + "\xff" (0xFF never occurs in
+// UTF-8), so [p, p + "\xff") is exactly the keys under p.
+std::string past_prefix(std::string_view p) { return std::string(p) + "\xff"; }
+
+// The common prefix `key` rolls into, or "" when it is listed itself.
+std::string common_prefix_of(std::string_view key, std::string_view prefix,
+                             std::string_view delimiter) {
+  if (delimiter.empty()) return {};
+  size_t at = key.find(delimiter, prefix.size());
+  if (at == std::string_view::npos) return {};
+  return std::string(key.substr(0, at + delimiter.size()));
+}
+
+}  // namespace
+
+ListPage list_objects(Connection& c, std::string_view bucket, std::string_view prefix,
+                      std::string_view delimiter, std::string_view after, size_t max_entries) {
+  ListPage page;
+  // The cursor: keys strictly greater than it are still to be read.
+  std::string cursor = std::string(after);
+  bool inclusive = false;
+  if (std::string_view(cursor) < prefix) {
+    cursor = std::string(prefix);
+    inclusive = true;
+  }
+  std::string end = prefix.empty() ? std::string() : past_prefix(prefix);
+  const std::string sql = std::string("SELECT ") + kObjectColumns +
+                          " FROM s3_objects WHERE bucket = ?1 AND is_latest = 1 AND key %s ?2 " +
+                          (end.empty() ? "" : "AND key < ?3 ") + "ORDER BY key";
+  auto with = [&](const char* op) {
+    std::string out = sql;
+    out.replace(out.find("%s"), 2, op);
+    return out;
+  };
+  const std::string sql_gt = with(">"), sql_ge = with(">=");
+  for (;;) {
+    Statement& s = c.prepare(inclusive ? sql_ge : sql_gt);
+    s.bind(1, bucket);
+    s.bind(2, cursor);
+    if (!end.empty()) s.bind(3, end);
+    bool reseek = false;
+    while (s.step()) {
+      ++page.rows_examined;
+      ObjectRecord o = object_from_row(s);
+      cursor = o.key;
+      inclusive = false;
+      std::string cp = common_prefix_of(o.key, prefix, delimiter);
+      if (!cp.empty()) {
+        // Roll every key under cp into one entry and seek past them.
+        if (cp > std::string_view(after)) {
+          if (page.entries.size() == max_entries) {
+            page.truncated = true;
+            return page;
+          }
+          page.entries.push_back({std::nullopt, cp});
+        }
+        cursor = past_prefix(cp);
+        reseek = true;
+        break;
+      }
+      if (o.delete_marker) continue;
+      if (page.entries.size() == max_entries) {
+        page.truncated = true;
+        return page;
+      }
+      page.entries.push_back({std::move(o), {}});
+    }
+    s.reset();
+    if (!reseek) return page;
+  }
+}
+
+ListPage list_versions(Connection& c, std::string_view bucket, std::string_view prefix,
+                       std::string_view delimiter, std::string_view key_marker,
+                       std::string_view version_id_marker, size_t max_entries) {
+  ListPage page;
+  std::string end = prefix.empty() ? std::string() : past_prefix(prefix);
+  // Within one key the newest version (highest id) comes first.
+  std::optional<int64_t> below_id;  // resume inside key_marker's versions
+  if (!key_marker.empty() && !version_id_marker.empty()) {
+    Statement& s =
+        c.prepare("SELECT id FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
+    s.bind_all(bucket, key_marker, version_id_marker);
+    if (s.step()) below_id = s.column_int(0);
+    s.reset();
+  }
+  std::string cursor = std::string(key_marker);
+  bool inclusive = below_id.has_value();
+  if (std::string_view(cursor) < prefix) {
+    cursor = std::string(prefix);
+    inclusive = true;
+    below_id.reset();
+  }
+  for (;;) {
+    std::string sql = std::string("SELECT ") + kObjectColumns +
+                      " FROM s3_objects WHERE bucket = ?1 AND key " + (inclusive ? ">=" : ">") +
+                      " ?2 " + (end.empty() ? "" : "AND key < ?3 ") + "ORDER BY key, id DESC";
+    Statement& s = c.prepare(sql);
+    s.bind(1, bucket);
+    s.bind(2, cursor);
+    if (!end.empty()) s.bind(3, end);
+    bool reseek = false;
+    while (s.step()) {
+      ++page.rows_examined;
+      ObjectRecord o = object_from_row(s);
+      if (below_id && o.key == key_marker && o.id >= *below_id) continue;
+      std::string cp = common_prefix_of(o.key, prefix, delimiter);
+      if (!cp.empty()) {
+        if (cp > std::string_view(key_marker)) {
+          if (page.entries.size() == max_entries) {
+            page.truncated = true;
+            return page;
+          }
+          page.entries.push_back({std::nullopt, cp});
+        }
+        cursor = past_prefix(cp);
+        inclusive = false;
+        reseek = true;
+        break;
+      }
+      if (page.entries.size() == max_entries) {
+        page.truncated = true;
+        return page;
+      }
+      page.entries.push_back({std::move(o), {}});
+    }
+    s.reset();
+    if (!reseek) return page;
+  }
+}
+
+// ---- multipart uploads ------------------------------------------------------------------------
+
+namespace {
+
+// The template object of an upload as JSON (headers, metadata, tags, owner, acl, sse).
+std::string template_to_json(const ObjectRecord& o) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  auto add = [&](const char* name, const std::optional<std::string>& v) {
+    if (v) fields.emplace_back(name, *v);
+  };
+  add("content_type", o.content_type);
+  add("content_encoding", o.content_encoding);
+  add("content_disposition", o.content_disposition);
+  add("content_language", o.content_language);
+  add("cache_control", o.cache_control);
+  add("expires", o.expires);
+  add("website_redirect", o.website_redirect);
+  add("acl", o.acl);
+  add("sse_algorithm", o.sse_algorithm);
+  add("sse_kms_key_id", o.sse_kms_key_id);
+  fields.emplace_back("owner_id", o.owner_id);
+  fields.emplace_back("storage_class", o.storage_class);
+  fields.emplace_back("metadata", pairs_to_json(o.metadata));
+  fields.emplace_back("tags", pairs_to_json(o.tags));
+  return pairs_to_json(fields);
+}
+
+ObjectRecord template_from_json(std::string_view json) {
+  ObjectRecord o;
+  o.sse_algorithm.reset();
+  for (auto& [name, value] : pairs_from_json(json)) {
+    if (name == "content_type") o.content_type = value;
+    else if (name == "content_encoding") o.content_encoding = value;
+    else if (name == "content_disposition") o.content_disposition = value;
+    else if (name == "content_language") o.content_language = value;
+    else if (name == "cache_control") o.cache_control = value;
+    else if (name == "expires") o.expires = value;
+    else if (name == "website_redirect") o.website_redirect = value;
+    else if (name == "acl") o.acl = value;
+    else if (name == "sse_algorithm") o.sse_algorithm = value;
+    else if (name == "sse_kms_key_id") o.sse_kms_key_id = value;
+    else if (name == "owner_id") o.owner_id = value;
+    else if (name == "storage_class") o.storage_class = value;
+    else if (name == "metadata") o.metadata = pairs_from_json(value);
+    else if (name == "tags") o.tags = pairs_from_json(value);
+  }
+  return o;
+}
+
+constexpr const char* kUploadColumns =
+    "upload_id, bucket, key, initiated_ms, template, checksum_algorithm, checksum_type";
+
+UploadRecord upload_from_row(const Statement& s) {
+  UploadRecord u;
+  u.upload_id = s.column_text(0);
+  u.bucket = s.column_text(1);
+  u.key = s.column_text(2);
+  u.initiated_ms = s.column_int(3);
+  u.object = template_from_json(s.column_text(4));
+  u.object.bucket = u.bucket;
+  u.object.key = u.key;
+  u.checksum_algorithm = s.column_text_or_null(5);
+  u.checksum_type = s.column_text_or_null(6);
+  return u;
+}
+
+}  // namespace
+
+void insert_upload(Connection& c, const UploadRecord& u) {
+  c.prepare(std::string("INSERT INTO s3_uploads(") + kUploadColumns +
+            ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(u.upload_id, u.bucket, u.key, u.initiated_ms, template_to_json(u.object),
+                u.checksum_algorithm, u.checksum_type)
+      .run();
+}
+
+std::optional<UploadRecord> find_upload(Connection& c, std::string_view upload_id) {
+  Statement& s = c.prepare(std::string("SELECT ") + kUploadColumns +
+                           " FROM s3_uploads WHERE upload_id = ?");
+  s.bind(1, upload_id);
+  if (!s.step()) return std::nullopt;
+  return upload_from_row(s);
+}
+
+std::vector<std::string> delete_upload(Connection& c, std::string_view upload_id,
+                                       const std::vector<std::string>& keep) {
+  std::vector<std::string> freed;
+  {
+    Statement& s = c.prepare("SELECT blob_id FROM s3_parts WHERE upload_id = ?");
+    s.bind(1, upload_id);
+    while (s.step()) {
+      std::string id = s.column_text(0);
+      if (!id.empty() && std::find(keep.begin(), keep.end(), id) == keep.end())
+        freed.push_back(std::move(id));
+    }
+  }
+  c.prepare("DELETE FROM s3_parts WHERE upload_id = ?").bind_all(upload_id).run();
+  c.prepare("DELETE FROM s3_uploads WHERE upload_id = ?").bind_all(upload_id).run();
+  return freed;
+}
+
+std::optional<std::string> put_part(Connection& c, std::string_view upload_id,
+                                    const PartRecord& p) {
+  std::optional<std::string> replaced;
+  {
+    Statement& s =
+        c.prepare("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?");
+    s.bind_all(upload_id, p.part_number);
+    if (s.step() && !s.column_text(0).empty()) replaced = s.column_text(0);
+  }
+  c.prepare(
+       "INSERT OR REPLACE INTO s3_parts(upload_id, part_number, blob_id, size, etag, md5, "
+       "checksum, last_modified_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(upload_id, p.part_number, p.blob_id, static_cast<int64_t>(p.size), p.etag, p.md5,
+                p.checksum, p.last_modified_ms)
+      .run();
+  return replaced;
+}
+
+std::vector<PartRecord> list_parts(Connection& c, std::string_view upload_id, int64_t after_part,
+                                   size_t limit) {
+  Statement& s = c.prepare(
+      "SELECT part_number, blob_id, size, etag, md5, checksum, last_modified_ms FROM s3_parts "
+      "WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?");
+  s.bind_all(upload_id, after_part, static_cast<int64_t>(limit));
+  std::vector<PartRecord> out;
+  while (s.step()) {
+    PartRecord p;
+    p.part_number = s.column_int(0);
+    p.blob_id = s.column_text(1);
+    p.size = static_cast<uint64_t>(s.column_int(2));
+    p.etag = s.column_text(3);
+    p.md5 = s.column_text(4);
+    p.checksum = s.column_text_or_null(5);
+    p.last_modified_ms = s.column_int(6);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<UploadRecord> list_uploads(Connection& c, std::string_view bucket,
+                                       std::string_view prefix, std::string_view key_marker,
+                                       std::string_view upload_id_marker, size_t limit) {
+  // After (key_marker, upload_id_marker): with an upload id, later uploads of that key too.
+  Statement& s = c.prepare(
+      std::string("SELECT ") + kUploadColumns +
+      " FROM s3_uploads WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND "
+      "(key > ?3 OR (key = ?3 AND ?4 != '' AND upload_id > ?4)) "
+      "ORDER BY key, upload_id LIMIT ?5");
+  s.bind(1, bucket);
+  s.bind(2, prefix);
+  s.bind(3, key_marker);
+  s.bind(4, upload_id_marker);
+  s.bind(5, static_cast<int64_t>(limit));
+  std::vector<UploadRecord> out;
+  while (s.step()) out.push_back(upload_from_row(s));
+  return out;
+}
+
+bool bucket_has_uploads(Connection& c, std::string_view name) {
+  Statement& s = c.prepare("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1");
+  s.bind(1, name);
+  return s.step();
 }
 
 // ---- JSON columns -----------------------------------------------------------------------------

@@ -82,6 +82,9 @@ struct ObjectRecord {
   std::optional<EpochMillis> lock_retain_until_ms;
   bool legal_hold = false;
   std::vector<BlobStore::Segment> segments;
+  // The part number of each segment (same length as segments for a multipart object, else
+  // empty): GetObject ?partNumber=N serves the segments of part N.
+  std::vector<int64_t> segment_parts;
 };
 
 // ---- buckets --------------------------------------------------------------------------------
@@ -108,6 +111,81 @@ void demote_latest(Connection& c, std::string_view bucket, std::string_view key)
 // of the key becomes current. Returns the blob ids no segment references any more (remove them
 // from the BlobStore after the transaction commits).
 std::vector<std::string> delete_object(Connection& c, const ObjectRecord& object);
+
+// Replaces the tag set of one object version.
+void set_object_tags(Connection& c, int64_t object_id,
+                     const std::vector<std::pair<std::string, std::string>>& tags);
+// Replaces the canned or JSON ACL of one object version.
+void set_object_acl(Connection& c, int64_t object_id, std::string_view acl);
+void set_bucket_versioning(Connection& c, std::string_view name, std::string_view status);
+// The bucket's tag set (kept in s3_buckets.config under "tags"); empty when none.
+std::vector<std::pair<std::string, std::string>> bucket_tags(Connection& c, std::string_view name);
+// Replaces (or, with nullopt, removes) the bucket's tag set. Returns false if it had none.
+bool set_bucket_tags(Connection& c, std::string_view name,
+                     const std::optional<std::vector<std::pair<std::string, std::string>>>& tags);
+
+// ---- listing --------------------------------------------------------------------------------
+// One entry of a listing in key order: an object version, or a common prefix rolled up by the
+// delimiter (then `object` is empty and `common_prefix` is set).
+struct ListEntry {
+  std::optional<ObjectRecord> object;  // without segments
+  std::string common_prefix;
+};
+struct ListPage {
+  std::vector<ListEntry> entries;
+  bool truncated = false;
+  uint64_t rows_examined = 0;  // index rows stepped over (for tests of the skipping)
+};
+// The current, non-delete-marker objects of the bucket in key order whose keys start with
+// `prefix` and are > `after`, rolling keys that contain `delimiter` after the prefix into common
+// prefixes (a common prefix <= `after` is skipped). At most max_entries entries (keys plus common
+// prefixes). Reads the (bucket, key) WHERE is_latest index in ranges: after a common prefix it
+// seeks past every key under it instead of reading them.
+ListPage list_objects(Connection& c, std::string_view bucket, std::string_view prefix,
+                      std::string_view delimiter, std::string_view after, size_t max_entries);
+// Every version and delete marker in key order, newest first within a key, starting after
+// (key_marker, version_id_marker): with only key_marker, after every version of that key; with
+// both, after that version. Same prefix/delimiter rules as list_objects.
+ListPage list_versions(Connection& c, std::string_view bucket, std::string_view prefix,
+                       std::string_view delimiter, std::string_view key_marker,
+                       std::string_view version_id_marker, size_t max_entries);
+
+// ---- multipart uploads ----------------------------------------------------------------------
+// An upload in progress: the object it will become (headers, metadata, ACL, tags; no bytes), the
+// checksum algorithm and type the client chose, and its parts.
+struct UploadRecord {
+  std::string upload_id;
+  std::string bucket;
+  std::string key;
+  EpochMillis initiated_ms = 0;
+  ObjectRecord object;  // template: headers, metadata, owner, storage class, acl, tags, sse
+  std::optional<std::string> checksum_algorithm;  // "CRC32", ...
+  std::optional<std::string> checksum_type;       // "COMPOSITE" / "FULL_OBJECT"
+};
+struct PartRecord {
+  int64_t part_number = 0;
+  std::string blob_id;  // empty for an empty part
+  uint64_t size = 0;
+  std::string etag;  // quoted md5 hex
+  std::string md5;   // raw 16 bytes
+  std::optional<std::string> checksum;  // base64, of the upload's algorithm
+  EpochMillis last_modified_ms = 0;
+};
+void insert_upload(Connection& c, const UploadRecord& upload);
+std::optional<UploadRecord> find_upload(Connection& c, std::string_view upload_id);
+// Deletes the upload and its parts; returns the parts' blob ids except those in `keep`.
+std::vector<std::string> delete_upload(Connection& c, std::string_view upload_id,
+                                       const std::vector<std::string>& keep = {});
+// Inserts or replaces a part; returns the blob id of the part it replaced (to remove).
+std::optional<std::string> put_part(Connection& c, std::string_view upload_id,
+                                    const PartRecord& part);
+std::vector<PartRecord> list_parts(Connection& c, std::string_view upload_id,
+                                   int64_t after_part, size_t limit);
+// Uploads of the bucket in (key, initiated) order after (key_marker, upload_id_marker).
+std::vector<UploadRecord> list_uploads(Connection& c, std::string_view bucket,
+                                       std::string_view prefix, std::string_view key_marker,
+                                       std::string_view upload_id_marker, size_t limit);
+bool bucket_has_uploads(Connection& c, std::string_view name);
 
 // Encodes and decodes the JSON text kept in the metadata / tags columns.
 std::string pairs_to_json(const std::vector<std::pair<std::string, std::string>>& pairs);

@@ -638,7 +638,7 @@ TEST_CASE("s3: GetObject racing an overwrite returns one whole version, never a 
 TEST_CASE("s3: operations outside the slice are 501 NotImplemented") {
   S3Fixture f;
   f.create_bucket("later");
-  ApiError e = f.error_of([&] { f.call("ListObjectsV2", Value::map().set("Bucket", "later")); });
+  ApiError e = f.error_of([&] { f.call("GetBucketPolicy", Value::map().set("Bucket", "later")); });
   CHECK(e.http_status == 501);
   CHECK(e.code == "NotImplemented");
 }

@@ -1,0 +1,470 @@
+// S3 multipart uploads: CreateMultipartUpload, UploadPart (the body streams into one blob per
+// part), UploadPartCopy (a byte range of another object copied into a part's blob),
+// CompleteMultipartUpload (the object's segments are the parts' blobs: nothing is copied),
+// AbortMultipartUpload, ListParts and ListMultipartUploads.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+#include "common/hash.h"
+#include "services/s3/internal.h"
+#include "services/s3/s3_service.h"
+
+namespace nimbus {
+namespace {
+
+using namespace nimbus::s3;
+
+constexpr uint64_t kMinPartBytes = 5ull << 20;  // every part but the last
+constexpr int64_t kMaxPartNumber = 10000;
+constexpr int64_t kMaxListed = 1000;
+
+ApiError no_such_upload(const std::string& upload_id) {
+  return ApiError(404, "NoSuchUpload",
+                  "The specified upload does not exist. The upload ID may be invalid, or the "
+                  "upload may have been aborted or completed.")
+      .with("UploadId", upload_id);
+}
+
+// The upload, checked to belong to bucket/key of a bucket the caller may write to.
+UploadRecord require_upload(Connection& c, const std::string& bucket, const std::string& key,
+                            const std::string& upload_id, const CallContext& context,
+                            const Value& input) {
+  require_bucket(c, bucket, context, input, Access::Write);
+  std::optional<UploadRecord> u = s3::find_upload(c, upload_id);
+  if (!u || u->bucket != bucket || u->key != key) throw no_such_upload(upload_id);
+  return std::move(*u);
+}
+
+int64_t part_number_of(const Value& input) {
+  std::optional<int64_t> n = input.get_int("PartNumber");
+  if (!n || *n < 1 || *n > kMaxPartNumber)
+    throw s3_errors::invalid_argument("Part number must be an integer between 1 and 10000, "
+                                      "inclusive", "partNumber",
+                                      n ? std::to_string(*n) : std::string());
+  return *n;
+}
+
+Value owner_value(const std::string& account_id) {
+  return Value::map().set("ID", canonical_user_id(account_id));
+}
+
+std::string strip_quotes(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+}  // namespace
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+Result S3Service::create_multipart_upload(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input);
+  std::string key = key_of(input);
+  if (key.size() > kMaxKeyBytes) throw s3_errors::key_too_long(key.size(), kMaxKeyBytes);
+  if (input.has("SSECustomerAlgorithm"))
+    throw errors::not_implemented("CreateMultipartUpload with SSE-C");
+  check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
+  if (std::optional<std::string> storage_class = input.get_string("StorageClass")) {
+    const Shape* shape = model_.shape("StorageClass");
+    if (shape && std::find(shape->enum_values.begin(), shape->enum_values.end(), *storage_class) ==
+                     shape->enum_values.end())
+      throw s3_errors::invalid_storage_class(*storage_class);
+  }
+  UploadRecord u;
+  u.upload_id = random_hex(24);
+  u.bucket = bucket_name;
+  u.key = key;
+  u.initiated_ms = env_.clock.now_ms();
+  ObjectRecord& o = u.object;
+  o.bucket = bucket_name;
+  o.key = key;
+  o.owner_id = context.account.id;
+  o.content_type = input.get_string("ContentType");
+  o.content_encoding = stored_content_encoding(input.get_string("ContentEncoding"));
+  o.content_disposition = input.get_string("ContentDisposition");
+  o.content_language = input.get_string("ContentLanguage");
+  o.cache_control = input.get_string("CacheControl");
+  o.expires = input.get_string("Expires");
+  o.website_redirect = input.get_string("WebsiteRedirectLocation");
+  o.storage_class = input.string_or("StorageClass", "STANDARD");
+  o.sse_algorithm = input.string_or("ServerSideEncryption", "AES256");
+  o.sse_kms_key_id = input.get_string("SSEKMSKeyId");
+  if (std::optional<std::string> tagging = input.get_string("Tagging"))
+    o.tags = parse_tagging(*tagging);
+  if (const Value* metadata = input.find("Metadata"); metadata && metadata->is_map()) {
+    size_t total = 0;
+    for (const auto& [name, value] : metadata->as_map()) {
+      std::string text = value.is_string() ? value.as_string() : std::string();
+      total += name.size() + text.size();
+      o.metadata.emplace_back(lower(name), std::move(text));
+    }
+    if (total > kMaxMetadataBytes) throw s3_errors::metadata_too_large(total, kMaxMetadataBytes);
+  }
+  if (std::optional<std::string> algorithm = input.get_string("ChecksumAlgorithm")) {
+    const ChecksumAlgorithm* a = find_checksum_algorithm(*algorithm);
+    if (!a) throw s3_errors::invalid_request("Checksum algorithm provided is unsupported.");
+    u.checksum_algorithm = a->name;
+    std::string type = input.string_or("ChecksumType", a->name == std::string("CRC64NVME")
+                                                           ? "FULL_OBJECT"
+                                                           : "COMPOSITE");
+    if (type == "FULL_OBJECT")
+      throw errors::not_implemented("CreateMultipartUpload with full-object checksums");
+    u.checksum_type = type;
+  }
+  env_.db.write([&](Connection& c) {
+    BucketRecord b = require_bucket(c, bucket_name, context, input, Access::Write);
+    o.acl = requested_acl(input, context.account.id);
+    (void)b;
+    s3::insert_upload(c, u);
+  });
+  Result result;
+  result.output.set("Bucket", bucket_name);
+  result.output.set("Key", key);
+  result.output.set("UploadId", u.upload_id);
+  if (u.checksum_algorithm) result.output.set("ChecksumAlgorithm", *u.checksum_algorithm);
+  if (u.checksum_type) result.output.set("ChecksumType", *u.checksum_type);
+  result.output.set("ServerSideEncryption", *o.sse_algorithm);
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+Result S3Service::upload_part(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input), key = key_of(input);
+  std::string upload_id = input.string_or("UploadId", "");
+  int64_t part_number = part_number_of(input);
+  std::optional<UploadRecord> upload;
+  Received received = receive_body(context, input, nullptr, [&] {
+    upload = env_.db.read([&](Connection& c) {
+      return require_upload(c, bucket_name, key, upload_id, context, input);
+    });
+  });
+  PartRecord part;
+  part.part_number = part_number;
+  part.blob_id = received.blob_id;
+  part.size = received.size;
+  part.md5 = received.md5;
+  part.etag = "\"" + hex_encode(received.md5) + "\"";
+  part.last_modified_ms = env_.clock.now_ms();
+  if (received.algorithm) {
+    if (upload->checksum_algorithm && *upload->checksum_algorithm != received.algorithm->name)
+      throw s3_errors::invalid_request("Checksum Type mismatch occurred, expected checksum Type: " +
+                                       lower(*upload->checksum_algorithm) + ", actual checksum "
+                                       "Type: " + lower(received.algorithm->name));
+    part.checksum = base64_encode(received.checksum);
+  }
+  std::optional<std::string> replaced;
+  try {
+    replaced = env_.db.write([&](Connection& c) {
+      require_upload(c, bucket_name, key, upload_id, context, input);
+      return s3::put_part(c, upload_id, part);
+    });
+  } catch (...) {
+    if (!part.blob_id.empty()) remove_blobs({part.blob_id});
+    throw;
+  }
+  if (replaced) remove_blobs({*replaced});
+  Result result;
+  result.output.set("ETag", part.etag);
+  if (received.algorithm && part.checksum)
+    result.output.set(received.algorithm->member, *part.checksum);
+  result.output.set("ServerSideEncryption", upload->object.sse_algorithm.value_or("AES256"));
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input), key = key_of(input);
+  std::string upload_id = input.string_or("UploadId", "");
+  int64_t part_number = part_number_of(input);
+  std::string header = input.string_or("CopySource", "");
+  // Same source syntax as CopyObject: [/]bucket/key[?versionId=].
+  std::string text = header;
+  std::optional<std::string> source_version;
+  if (size_t q = text.find('?'); q != std::string::npos) {
+    for (auto& [k, v] : parse_query(std::string_view(text).substr(q + 1)))
+      if (k == "versionId") source_version = v;
+    text.resize(q);
+  }
+  text = uri_decode(text);
+  if (!text.empty() && text.front() == '/') text.erase(0, 1);
+  size_t slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size())
+    throw s3_errors::invalid_argument("Invalid copy source object key", "x-amz-copy-source",
+                                      header);
+  std::string src_bucket = text.substr(0, slash), src_key = text.substr(slash + 1);
+
+  ObjectRecord src = env_.db.read([&](Connection& c) {
+    require_upload(c, bucket_name, key, upload_id, context, input);
+    Value none = Value::map();
+    return require_object(c, src_bucket, src_key, source_version, context, none, Access::Read);
+  });
+  if (src.delete_marker) throw s3_errors::no_such_key(src_key);
+  if (check_conditions(src, input, "CopySource"))
+    throw s3_errors::precondition_failed("x-amz-copy-source-If");
+  uint64_t first = 0, length = src.size;
+  if (std::optional<std::string> range = input.get_string("CopySourceRange")) {
+    // bytes=first-last, both required, inside the object.
+    uint64_t a = 0, b = 0;
+    char dash = 0;
+    std::string spec = range->starts_with("bytes=") ? range->substr(6) : std::string();
+    int consumed = 0;
+    if (std::sscanf(spec.c_str(), "%lu%c%lu%n", &a, &dash, &b, &consumed) != 3 || dash != '-' ||
+        static_cast<size_t>(consumed) != spec.size() || b < a)
+      throw s3_errors::invalid_argument("The x-amz-copy-source-range value must be of the form "
+                                        "bytes=first-last where first and last are the "
+                                        "zero-based offsets of the first and last bytes to copy",
+                                        "x-amz-copy-source-range", *range);
+    if (b >= src.size)
+      throw s3_errors::invalid_request("The specified copy range is invalid for the source "
+                                       "object size");
+    first = a;
+    length = b - a + 1;
+  }
+  // Copy the range into the part's own blob.
+  std::unique_ptr<BodySource> reader =
+      env_.blobs.open(slice_segments(src.segments, first, length));
+  std::unique_ptr<BlobStore::Writer> writer = env_.blobs.create();
+  Hasher md5_hasher(Hasher::Algorithm::Md5);
+  std::string buffer(kChunkBytes, '\0');
+  for (;;) {
+    size_t n = reader->read(buffer.data(), buffer.size());
+    if (n == 0) break;
+    writer->write(std::string_view(buffer.data(), n));
+    md5_hasher.update(std::string_view(buffer.data(), n));
+  }
+  PartRecord part;
+  part.part_number = part_number;
+  part.size = length;
+  part.md5 = md5_hasher.finish();
+  part.etag = "\"" + hex_encode(part.md5) + "\"";
+  part.last_modified_ms = env_.clock.now_ms();
+  part.blob_id = length > 0 ? writer->commit() : std::string();
+  std::optional<std::string> replaced;
+  try {
+    replaced = env_.db.write([&](Connection& c) {
+      require_upload(c, bucket_name, key, upload_id, context, input);
+      return s3::put_part(c, upload_id, part);
+    });
+  } catch (...) {
+    if (!part.blob_id.empty()) remove_blobs({part.blob_id});
+    throw;
+  }
+  if (replaced) remove_blobs({*replaced});
+  Result result;
+  result.output.set("CopyPartResult", Value::map()
+                                          .set("ETag", part.etag)
+                                          .set("LastModified", timestamp_of(part.last_modified_ms)));
+  if (src.version_id != kNullVersion) result.output.set("CopySourceVersionId", src.version_id);
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+Result S3Service::complete_multipart_upload(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input), key = key_of(input);
+  std::string upload_id = input.string_or("UploadId", "");
+  const Value* mpu = input.find("MultipartUpload");
+  const Value* parts = mpu ? mpu->find("Parts") : nullptr;
+  if (!parts || !parts->is_list() || parts->as_list().empty())
+    throw ApiError(400, "MalformedXML",
+                   "The XML you provided was not well-formed or did not validate against our "
+                   "published schema");
+  struct Asked {
+    int64_t number;
+    std::string etag;
+  };
+  std::vector<Asked> asked;
+  for (const Value& p : parts->as_list()) {
+    std::optional<int64_t> n = p.get_int("PartNumber");
+    if (!n) throw ApiError(400, "MalformedXML", "A part needs a PartNumber");
+    if (!asked.empty() && *n <= asked.back().number)
+      throw ApiError(400, "InvalidPartOrder",
+                     "The list of parts was not in ascending order. Parts must be ordered by "
+                     "part number.")
+          .with("UploadId", upload_id);
+    asked.push_back({*n, strip_quotes(p.string_or("ETag", ""))});
+  }
+
+  struct Outcome {
+    ObjectRecord object;
+    std::vector<std::string> freed;
+    std::string versioning;
+  };
+  Outcome outcome = env_.db.write([&](Connection& c) {
+    Outcome out;
+    UploadRecord u = require_upload(c, bucket_name, key, upload_id, context, input);
+    BucketRecord bucket = *s3::find_bucket(c, bucket_name);
+    out.versioning = bucket.versioning;
+    std::vector<PartRecord> stored = s3::list_parts(c, upload_id, 0, kMaxPartNumber);
+    ObjectRecord o = u.object;
+    std::string md5s, checksums;
+    std::vector<std::string> used;
+    const ChecksumAlgorithm* algorithm =
+        u.checksum_algorithm ? find_checksum_algorithm(*u.checksum_algorithm) : nullptr;
+    for (size_t i = 0; i < asked.size(); ++i) {
+      auto it = std::find_if(stored.begin(), stored.end(),
+                             [&](const PartRecord& p) { return p.part_number == asked[i].number; });
+      if (it == stored.end() || strip_quotes(it->etag) != asked[i].etag)
+        throw ApiError(400, "InvalidPart",
+                       "One or more of the specified parts could not be found.  The part may "
+                       "not have been uploaded, or the specified entity tag may not match the "
+                       "part's entity tag.")
+            .with("UploadId", upload_id)
+            .with("PartNumber", std::to_string(asked[i].number))
+            .with("ETag", asked[i].etag);
+      if (i + 1 < asked.size() && it->size < kMinPartBytes)
+        throw ApiError(400, "EntityTooSmall",
+                       "Your proposed upload is smaller than the minimum allowed object size.")
+            .with("UploadId", upload_id)
+            .with("PartNumber", std::to_string(it->part_number))
+            .with("ProposedSize", std::to_string(it->size))
+            .with("MinSizeAllowed", std::to_string(kMinPartBytes));
+      md5s += it->md5;
+      if (algorithm) {
+        if (!it->checksum)
+          throw s3_errors::invalid_request("The upload was created using a " +
+                                           std::string(algorithm->name) +
+                                           " checksum. The complete request must include the "
+                                           "checksum for each part. It was missing for part " +
+                                           std::to_string(it->part_number) + " in the request.");
+        checksums += base64_decode(*it->checksum).value_or("");
+      }
+      if (!it->blob_id.empty()) {
+        o.segments.push_back({it->blob_id, 0, it->size});
+        o.segment_parts.push_back(it->part_number);
+        used.push_back(it->blob_id);
+      }
+      o.size += it->size;
+    }
+    o.etag = "\"" + hex_encode(md5(md5s)) + "-" + std::to_string(asked.size()) + "\"";
+    o.parts_count = static_cast<int64_t>(asked.size());
+    if (algorithm) {
+      Hasher h(algorithm->hasher);
+      h.update(checksums);
+      *o.checksums.by_member(algorithm->member) =
+          base64_encode(h.finish()) + "-" + std::to_string(asked.size());
+      o.checksums.type = "COMPOSITE";
+    }
+    o.last_modified_ms = env_.clock.now_ms();
+    o.version_id = new_version_id(bucket.versioning);
+    o.is_latest = true;
+    if (o.version_id == kNullVersion) {
+      if (auto null_version = s3::find_object(c, bucket_name, key, std::string(kNullVersion)))
+        out.freed = s3::delete_object(c, *null_version);
+    }
+    s3::demote_latest(c, bucket_name, key);
+    s3::insert_object(c, o);
+    std::vector<std::string> unused = s3::delete_upload(c, upload_id, used);
+    out.freed.insert(out.freed.end(), unused.begin(), unused.end());
+    out.object = std::move(o);
+    return out;
+  });
+  remove_blobs(outcome.freed);
+  Result result;
+  const ObjectRecord& o = outcome.object;
+  result.output.set("Location", "/" + bucket_name + "/" + uri_encode(key, false));
+  result.output.set("Bucket", bucket_name);
+  result.output.set("Key", key);
+  result.output.set("ETag", o.etag);
+  add_checksums(o.checksums, result.output);
+  if (!outcome.versioning.empty()) result.output.set("VersionId", o.version_id);
+  result.output.set("ServerSideEncryption", o.sse_algorithm.value_or("AES256"));
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
+Result S3Service::abort_multipart_upload(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input), key = key_of(input);
+  std::string upload_id = input.string_or("UploadId", "");
+  std::vector<std::string> freed = env_.db.write([&](Connection& c) {
+    require_upload(c, bucket_name, key, upload_id, context, input);
+    return s3::delete_upload(c, upload_id);
+  });
+  remove_blobs(freed);
+  return Result{};
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
+Result S3Service::list_parts(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input), key = key_of(input);
+  std::string upload_id = input.string_or("UploadId", "");
+  int64_t marker = input.get_int("PartNumberMarker").value_or(0);
+  int64_t max_parts = std::clamp<int64_t>(input.get_int("MaxParts").value_or(kMaxListed), 0,
+                                          kMaxListed);
+  auto [upload, parts] = env_.db.read([&](Connection& c) {
+    UploadRecord u = require_upload(c, bucket_name, key, upload_id, context, input);
+    return std::make_pair(u, s3::list_parts(c, upload_id, marker,
+                                            static_cast<size_t>(max_parts) + 1));
+  });
+  bool truncated = parts.size() > static_cast<size_t>(max_parts);
+  if (truncated) parts.resize(static_cast<size_t>(max_parts));
+  const ChecksumAlgorithm* algorithm =
+      upload.checksum_algorithm ? find_checksum_algorithm(*upload.checksum_algorithm) : nullptr;
+  ValueList list;
+  for (const PartRecord& p : parts) {
+    Value entry = Value::map()
+                      .set("PartNumber", p.part_number)
+                      .set("LastModified", timestamp_of(p.last_modified_ms))
+                      .set("ETag", p.etag)
+                      .set("Size", static_cast<int64_t>(p.size));
+    if (algorithm && p.checksum) entry.set(algorithm->member, *p.checksum);
+    list.push_back(std::move(entry));
+  }
+  Result result;
+  Value& out = result.output;
+  out.set("Bucket", bucket_name).set("Key", key).set("UploadId", upload_id);
+  out.set("PartNumberMarker", marker);
+  if (!parts.empty()) out.set("NextPartNumberMarker", parts.back().part_number);
+  out.set("MaxParts", max_parts);
+  out.set("IsTruncated", truncated);
+  if (!list.empty()) out.set("Parts", Value(std::move(list)));
+  out.set("Initiator", owner_value(upload.object.owner_id));
+  out.set("Owner", owner_value(upload.object.owner_id));
+  out.set("StorageClass", upload.object.storage_class);
+  if (upload.checksum_algorithm) out.set("ChecksumAlgorithm", *upload.checksum_algorithm);
+  if (upload.checksum_type) out.set("ChecksumType", *upload.checksum_type);
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
+Result S3Service::list_multipart_uploads(CallContext& context, const Value& input) {
+  std::string bucket_name = bucket_of(input);
+  if (input.has("Delimiter"))
+    throw errors::not_implemented("ListMultipartUploads with a delimiter");
+  std::string prefix = input.string_or("Prefix", "");
+  std::string key_marker = input.string_or("KeyMarker", "");
+  std::string upload_marker = input.string_or("UploadIdMarker", "");
+  int64_t max_uploads = std::clamp<int64_t>(input.get_int("MaxUploads").value_or(kMaxListed), 0,
+                                            kMaxListed);
+  std::vector<UploadRecord> uploads = env_.db.read([&](Connection& c) {
+    require_bucket(c, bucket_name, context, input, Access::Read);
+    return s3::list_uploads(c, bucket_name, prefix, key_marker, upload_marker,
+                            static_cast<size_t>(max_uploads) + 1);
+  });
+  bool truncated = uploads.size() > static_cast<size_t>(max_uploads);
+  if (truncated) uploads.resize(static_cast<size_t>(max_uploads));
+  ValueList list;
+  for (const UploadRecord& u : uploads) {
+    Value entry = Value::map()
+                      .set("UploadId", u.upload_id)
+                      .set("Key", u.key)
+                      .set("Initiated", timestamp_of(u.initiated_ms))
+                      .set("StorageClass", u.object.storage_class)
+                      .set("Owner", owner_value(u.object.owner_id))
+                      .set("Initiator", owner_value(u.object.owner_id));
+    if (u.checksum_algorithm) entry.set("ChecksumAlgorithm", *u.checksum_algorithm);
+    list.push_back(std::move(entry));
+  }
+  Result result;
+  Value& out = result.output;
+  out.set("Bucket", bucket_name);
+  out.set("KeyMarker", key_marker);
+  out.set("UploadIdMarker", upload_marker);
+  if (truncated && !uploads.empty()) {
+    out.set("NextKeyMarker", uploads.back().key);
+    out.set("NextUploadIdMarker", uploads.back().upload_id);
+  }
+  out.set("Prefix", prefix);
+  out.set("MaxUploads", max_uploads);
+  out.set("IsTruncated", truncated);
+  if (!list.empty()) out.set("Uploads", Value(std::move(list)));
+  return result;
+}
+
+}  // namespace nimbus
