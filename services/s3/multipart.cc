@@ -297,6 +297,7 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
     std::vector<std::string> used;
     const ChecksumAlgorithm* algorithm =
         u.checksum_algorithm ? find_checksum_algorithm(*u.checksum_algorithm) : nullptr;
+    std::vector<const PartRecord*> chosen;
     for (size_t i = 0; i < asked.size(); ++i) {
       auto it = std::find_if(stored.begin(), stored.end(),
                              [&](const PartRecord& p) { return p.part_number == asked[i].number; });
@@ -308,6 +309,10 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
             .with("UploadId", upload_id)
             .with("PartNumber", std::to_string(asked[i].number))
             .with("ETag", asked[i].etag);
+      chosen.push_back(&*it);
+    }
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      const PartRecord* it = chosen[i];
       if (i + 1 < asked.size() && it->size < kMinPartBytes)
         throw ApiError(400, "EntityTooSmall",
                        "Your proposed upload is smaller than the minimum allowed object size.")

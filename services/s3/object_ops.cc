@@ -213,20 +213,18 @@ Result S3Service::copy_object(CallContext& context, const Value& input) {
     copy.version_id = new_version_id(bucket.versioning);
     copy.is_latest = true;
     if (copy.version_id == kNullVersion) {
-      std::optional<ObjectRecord> null_version =
-          s3::find_object(c, bucket_name, key, std::string(kNullVersion));
-      // The new row takes the source's segments first, so blobs shared with the replaced
-      // version stay referenced.
-      s3::demote_latest(c, bucket_name, key);
-      s3::insert_object(c, copy);
-      if (null_version) out.freed = s3::delete_object(c, *null_version);
-      // delete_object promoted the newest remaining version; make sure it is the copy.
-      s3::demote_latest(c, bucket_name, key);
-      c.prepare("UPDATE s3_objects SET is_latest = 1 WHERE id = ?").bind_all(copy.id).run();
-    } else {
-      s3::demote_latest(c, bucket_name, key);
-      s3::insert_object(c, copy);
+      // The copy replaces the "null" version, possibly its own source: blobs the copy shares
+      // with the replaced row stay.
+      if (auto null_version = s3::find_object(c, bucket_name, key, std::string(kNullVersion))) {
+        for (std::string& id : s3::delete_object(c, *null_version)) {
+          bool shared = std::any_of(copy.segments.begin(), copy.segments.end(),
+                                    [&](const BlobStore::Segment& s) { return s.id == id; });
+          if (!shared) out.freed.push_back(std::move(id));
+        }
+      }
     }
+    s3::demote_latest(c, bucket_name, key);
+    s3::insert_object(c, copy);
     out.copy = std::move(copy);
     return out;
   });
