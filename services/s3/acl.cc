@@ -261,7 +261,8 @@ Result S3Service::get_bucket_acl(CallContext& context, const Value& input) {
 
 Result S3Service::put_bucket_acl(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
-  check_enum(input, "ACL", "BucketCannedACL", "x-amz-acl");
+  // The bucket-owner-* ACLs are accepted on buckets too, where they mean the owner only.
+  check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
   env_.db.write([&](Connection& c) {
     BucketRecord bucket = require_bucket(c, name, context, input, Access::WriteAcp);
     std::optional<std::string> acl = requested_acl(input, bucket.owner_id);
