@@ -120,5 +120,57 @@ class CliS3Tests(unittest.TestCase):
         self.assertIn("BucketNotEmpty", refused.stderr.decode())
 
 
+    def test_cp_of_a_100_mib_file_is_a_multipart_upload(self):
+        # `aws s3 cp` of 100 MiB uses multipart (8 MiB parts: 13 parts, ETag "-13") and the
+        # download reads it back byte for byte (userguide/mpuoverview.html).
+        bucket = unique_bucket("clibig")
+        self.aws("s3", "mb", "s3://" + bucket)
+        src = os.path.join(self.home, "big.bin")
+        dst = os.path.join(self.home, "big.out")
+        block = os.urandom(1024 * 1024)
+        with open(src, "wb") as f:
+            for i in range(100):
+                f.write(block[i:] + block[:i])
+        self.aws("s3", "cp", src, "s3://%s/big.bin" % bucket)
+        head = json.loads(self.aws("s3api", "head-object", "--bucket", bucket,
+                                   "--key", "big.bin").stdout)
+        self.assertEqual(head["ContentLength"], 100 * 1024 * 1024)
+        self.assertTrue(head["ETag"].endswith('-13"'), head["ETag"])
+        self.aws("s3", "cp", "s3://%s/big.bin" % bucket, dst)
+        with open(src, "rb") as a, open(dst, "rb") as b:
+            self.assertEqual(hashlib.md5(a.read()).digest(), hashlib.md5(b.read()).digest())
+        self.aws("s3", "rm", "s3://%s/big.bin" % bucket)
+        self.aws("s3", "rb", "s3://" + bucket)
+
+    def test_sync_of_a_nested_tree(self):
+        # `aws s3 sync` up and down: ListObjectsV2 with prefixes, PutObject, GetObject; a second
+        # sync copies nothing; --delete removes what the source lost (AWS CLI s3 sync reference).
+        bucket = unique_bucket("clisync")
+        self.aws("s3", "mb", "s3://" + bucket)
+        tree = os.path.join(self.home, "tree")
+        files = ["a.txt", "d1/b.txt", "d1/d2/c.txt", "d1/d2/d3/with space.txt", "z/ü.txt"]
+        for name in files:
+            path = os.path.join(tree, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write("content of " + name)
+        self.aws("s3", "sync", tree, "s3://%s/tree" % bucket)
+        listed = json.loads(self.aws("s3api", "list-objects-v2", "--bucket", bucket).stdout)
+        self.assertEqual(sorted(o["Key"] for o in listed["Contents"]),
+                         sorted("tree/" + n for n in files))
+        again = self.aws("s3", "sync", tree, "s3://%s/tree" % bucket)
+        self.assertEqual(again.stdout.strip(), b"")
+        out = os.path.join(self.home, "tree-out")
+        self.aws("s3", "sync", "s3://%s/tree" % bucket, out)
+        for name in files:
+            with open(os.path.join(out, name)) as f:
+                self.assertEqual(f.read(), "content of " + name)
+        os.remove(os.path.join(tree, "a.txt"))
+        self.aws("s3", "sync", "--delete", tree, "s3://%s/tree" % bucket)
+        listed = json.loads(self.aws("s3api", "list-objects-v2", "--bucket", bucket).stdout)
+        self.assertEqual(len(listed["Contents"]), len(files) - 1)
+        self.aws("s3", "rb", "--force", "s3://" + bucket)
+
+
 if __name__ == "__main__":
     unittest.main()
