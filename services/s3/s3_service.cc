@@ -235,11 +235,19 @@ Result S3Service::head_bucket(CallContext& context, const Value& input) {
 
 Result S3Service::delete_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
-  env_.db.write([&](Connection& c) {
+  std::vector<std::string> freed = env_.db.write([&](Connection& c) {
     require_bucket(c, name, context, input);
     if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
+    // Uploads still in progress go with the bucket (their parts are nobody's objects).
+    std::vector<std::string> parts;
+    for (const s3::UploadRecord& u : s3::list_uploads(c, name, "", "", "", 1u << 30)) {
+      std::vector<std::string> ids = s3::delete_upload(c, u.upload_id);
+      parts.insert(parts.end(), ids.begin(), ids.end());
+    }
     s3::delete_bucket(c, name);
+    return parts;
   });
+  remove_blobs(freed);
   return Result{};
 }
 

@@ -289,5 +289,35 @@ class AccessTests(S3Case):
             self.assertEqual(caught.exception.code, 403)
 
 
+class BadInputTests(S3Case):
+    def test_truncated_upload_leaves_nothing_visible(self):
+        # A body shorter than its Content-Length (the client hangs up) must not become an
+        # object, nor replace the current one (API_PutObject; RFC 9112 message length).
+        import socket
+        b = self.bucket()
+        self.s3.put_bucket_acl(Bucket=b, ACL="public-read-write")
+        self.s3.put_object(Bucket=b, Key="k", Body=b"original")
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock:
+            sock.sendall(("PUT /%s/k HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                          "Content-Length: 100000\r\n\r\n" % (b, self.server.port)).encode()
+                         + b"x" * 5000)
+        time.sleep(0.5)
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="k")["Body"].read(), b"original")
+        with socket.create_connection(("127.0.0.1", self.server.port)) as sock:
+            sock.sendall(("PUT /%s/new HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                          "Content-Length: 100000\r\n\r\n" % (b, self.server.port)).encode()
+                         + b"x" * 5000)
+        time.sleep(0.5)
+        self.assertClientError(lambda: self.s3.head_object(Bucket=b, Key="new"), "404", 404)
+
+    def test_malformed_xml_and_long_keys(self):
+        # API_DeleteObjects / API_PutObject: MalformedXML, KeyTooLongError (keys over 1024 bytes).
+        b = self.bucket()
+        self.assertClientError(lambda: self.s3.put_object(Bucket=b, Key="k" * 1025, Body=b""),
+                               "KeyTooLongError", 400)
+        self.assertClientError(lambda: self.s3.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={}), "MalformedXML", 400)
+
+
 if __name__ == "__main__":
     unittest.main()

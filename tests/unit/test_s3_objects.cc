@@ -444,3 +444,17 @@ TEST_CASE("s3: ACLs are enforced for anonymous callers and other accounts") {
   CHECK(object_acl.output.find("Grants")->as_list()[1].find("Grantee")->string_or("URI", "") ==
         "http://acs.amazonaws.com/groups/global/AuthenticatedUsers");
 }
+
+// A deleted bucket takes its unfinished multipart uploads (and their parts' blobs) with it.
+TEST_CASE("s3: DeleteBucket removes uploads in progress and their blobs") {
+  S3Fixture f;
+  f.create_bucket("gone");
+  std::string id = *f.call("CreateMultipartUpload", bkey("gone", "k")).output.get_string("UploadId");
+  f.call("UploadPart", bkey("gone", "k").set("UploadId", id).set("PartNumber", int64_t{1}), kAlice,
+         std::string("part"));
+  CHECK(f.blob_count() == 1);
+  f.call("DeleteBucket", bk("gone"));
+  CHECK(f.blob_count() == 0);
+  f.create_bucket("gone");
+  CHECK(f.call("ListMultipartUploads", bk("gone")).output.find("Uploads") == nullptr);
+}
