@@ -262,7 +262,6 @@ std::optional<Receipt> parse_receipt(const std::string& handle) {
 // ---- batch entry checks -------------------------------------------------------------------
 
 const ValueList& batch_entries(const Value& in) {
-  static const ValueList kEmpty;
   const Value* entries = in.find("Entries");
   if (!entries || !entries->is_list() || entries->as_list().empty())
     throw sqs_errors::empty_batch();
@@ -274,7 +273,6 @@ const ValueList& batch_entries(const Value& in) {
     if (!valid_batch_id(id)) throw sqs_errors::invalid_batch_entry_id();
     if (!seen.insert(id).second) throw sqs_errors::batch_ids_not_distinct(id);
   }
-  (void)kEmpty;
   return list;
 }
 
@@ -678,7 +676,7 @@ int64_t check_message_attributes(const Value* attributes, bool system) {
       throw sqs_errors::invalid_parameter_value(std::string("Message (") + kind +
                                                 ") attribute '" + name +
                                                 "' contains invalid characters.");
-    if (system && system && name == "AWSTraceHeader" && base != "String")
+    if (system && name == "AWSTraceHeader" && base != "String")
       throw sqs_errors::invalid_parameter_value(
           "The message system attribute 'AWSTraceHeader' must be of type 'String'.");
     size += static_cast<int64_t>(name.size() + type.size() + value->size());
@@ -936,7 +934,7 @@ SqsService::Queue SqsService::resolve(const CallContext& c, const Value& in,
   std::string account = c.account.id;
   if (segments.size() >= 2) {
     const std::string& a = segments[segments.size() - 2];
-    if (a.size() == 12 && std::all_of(a.begin(), a.end(), ::isdigit)) account = a;
+    if (a.size() == 12 && std::all_of(a.begin(), a.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) account = a;
   }
   std::optional<Queue> q =
       env_.db.read([&](Connection& conn) { return find_queue(conn, account, region, name); });
@@ -1006,9 +1004,6 @@ Result SqsService::create_queue(CallContext& c, const Value& in) {
   EpochMillis now = env_.clock.now_ms();
   std::string account = c.account.id, region = c.region;
   Queue q = env_.db.write([&](Connection& conn) {
-    if (wanted.count("RedrivePolicy")) {
-      // checked against the target below, after the existing-queue comparison
-    }
     if (std::optional<Queue> existing = find_queue(conn, account, region, name)) {
       for (const auto& [k, v] : wanted) {
         std::string current = existing->text(k.c_str(), default_attribute(*existing, k));
@@ -1546,9 +1541,6 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
   EpochMillis now = env_.clock.now_ms();
   std::optional<std::pair<std::string, int64_t>> redrive = q.redrive();
 
-  struct Moved {
-    std::string key;
-  };
   std::vector<MessageRow> taken;
   std::vector<std::string> dlq_keys;
   env_.db.write([&](Connection& conn) {
