@@ -5,12 +5,14 @@
 
 #include "services/s3/s3_service.h"
 #include "services/service.h"
+#include "services/sqs/sqs_service.h"
 
 namespace nimbus {
 
 std::vector<std::unique_ptr<Service>> make_services(ServiceEnv& env) {
   std::vector<std::unique_ptr<Service>> services;
   services.push_back(std::make_unique<S3Service>(env));
+  { auto sqs = std::make_unique<SqsService>(env); env.queues = sqs.get(); services.push_back(std::move(sqs)); }
   return services;
 }
 

@@ -1,0 +1,86 @@
+// SqsService: Amazon SQS over both of its wire protocols (the json codec for boto3, the CLI and
+// the JS SDK; the query codec for boto 2). Input and output Values use the botocore SQS model's
+// member names. Queues are per account and region; a queue's URL is
+// http://<Host the client used>/<account>/<name>, and QueueUrl is accepted back as any URL or
+// path ending in /<account>/<name>.
+//
+// State lives in SQLite (services/sqs/schema.h). Every state change of one call is one
+// Database::write job; ReceiveMessage selects, hides and counts its messages (and moves those
+// past maxReceiveCount to the dead-letter queue) in one job, so concurrent consumers never get
+// the same message inside its visibility timeout. Long polls return a Deferral on the key
+// "sqs/<account>/<region>/<name>"; writers notify it after a commit that makes a message
+// visible, and messages that become visible later (delays, visibility expiry) are announced by
+// a Scheduler task at that time. Every time decision reads env.clock.
+//
+// Also the QueueDirectory through which SNS delivers to queues.
+//
+// Thread-safety: call() and send_message() run concurrently on any threads.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "services/messaging.h"
+#include "services/service.h"
+
+namespace nimbus {
+
+class SqsService : public Service, public QueueDirectory {
+ public:
+  // Applies the "sqs" schema migrations. env must outlive the service.
+  explicit SqsService(ServiceEnv& env);
+
+  std::string_view name() const override { return "sqs"; }
+  const ServiceModel& model() const override { return model_; }
+  Result call(CallContext& context, const Value& input) override;
+  void reset() override;
+
+  std::string send_message(std::string_view queue_arn, const QueueMessageInput& message) override;
+
+  struct Queue;  // a queue row with its parsed attributes (sqs_service.cc)
+
+ private:
+  Result create_queue(CallContext& c, const Value& in);
+  Result get_queue_url(CallContext& c, const Value& in);
+  Result list_queues(CallContext& c, const Value& in);
+  Result delete_queue(CallContext& c, const Value& in);
+  Result get_queue_attributes(CallContext& c, const Value& in);
+  Result set_queue_attributes(CallContext& c, const Value& in);
+  Result purge_queue(CallContext& c, const Value& in);
+  Result tag_queue(CallContext& c, const Value& in);
+  Result untag_queue(CallContext& c, const Value& in);
+  Result list_queue_tags(CallContext& c, const Value& in);
+  Result add_permission(CallContext& c, const Value& in);
+  Result remove_permission(CallContext& c, const Value& in);
+  Result list_dead_letter_source_queues(CallContext& c, const Value& in);
+  Result send_message_op(CallContext& c, const Value& in);
+  Result send_message_batch(CallContext& c, const Value& in);
+  Result receive_message(CallContext& c, const Value& in);
+  Result delete_message(CallContext& c, const Value& in);
+  Result delete_message_batch(CallContext& c, const Value& in);
+  Result change_message_visibility(CallContext& c, const Value& in);
+  Result change_message_visibility_batch(CallContext& c, const Value& in);
+  Result start_message_move_task(CallContext& c, const Value& in);
+  Result cancel_message_move_task(CallContext& c, const Value& in);
+  Result list_message_move_tasks(CallContext& c, const Value& in);
+
+  // The queue QueueUrl names, if the caller may perform `action` on it; else QueueDoesNotExist.
+  Queue resolve(const CallContext& c, const Value& in, std::string_view action);
+  // Wakes the long polls of `key` at `when` (now or later), through the Scheduler.
+  void wake_at(const std::string& key, EpochMillis when);
+  // The fixed deadline of a long poll, kept across its attempts (keyed by request id).
+  EpochMillis poll_deadline(const std::string& request_id, EpochMillis now, int wait_seconds);
+  void forget_poll(const std::string& request_id);
+
+  ServiceEnv env_;
+  const ServiceModel& model_;
+  std::mutex mutex_;
+  std::set<std::pair<std::string, EpochMillis>> scheduled_;  // pending wake_at tasks
+  std::map<std::string, EpochMillis> polls_;                  // request id -> deadline
+};
+
+}  // namespace nimbus
