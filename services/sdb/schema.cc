@@ -69,7 +69,7 @@ class Planner {
       case Condition::Kind::IsNull:
         return std::nullopt;
       case Condition::Kind::IsNotNull:
-        return attribute_ranges(c.attribute, std::nullopt);
+        return std::nullopt;  // any value: a streamed scan stops at the page's end
       case Condition::Kind::And:
       case Condition::Kind::Or: {
         auto a = plan(c.children[0]);
@@ -95,7 +95,8 @@ class Planner {
       }
       return sql;
     }
-    return attribute_ranges(c.attribute, ranges);
+    if (!ranges) return std::nullopt;  // any value may match: scan in name order instead
+    return attribute_ranges(c.attribute, *ranges);
   }
 
  private:
@@ -114,13 +115,12 @@ class Planner {
   }
 
   std::string attribute_ranges(const std::string& attribute,
-                               const std::optional<std::vector<ValueRange>>& ranges) {
+                               const std::vector<ValueRange>& ranges) {
     std::string name = param(attribute);
     const std::string head =
         "SELECT item_id FROM sdb_attributes WHERE domain_id = ?1 AND name = " + name;
-    if (!ranges) return head;
     std::string sql;
-    for (const ValueRange& r : *ranges) {
+    for (const ValueRange& r : ranges) {
       if (!sql.empty()) sql += " UNION ";
       sql += head + bounds("value", r);
     }
@@ -298,8 +298,8 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
   std::string sql;
   if (plan) {
     st.used_index = true;
-    sql = "SELECT i.id, i.name FROM (" + *plan +
-          ") AS c CROSS JOIN sdb_items AS i ON i.id = c.item_id WHERE i.name > ?" +
+    sql = "SELECT i.id, i.name FROM (SELECT DISTINCT item_id FROM (" + *plan +
+          ")) AS c CROSS JOIN sdb_items AS i ON i.id = c.item_id WHERE i.name > ?" +
           std::to_string(planner.binds.size() + 2);
   } else {
     sql = "SELECT id, name FROM sdb_items WHERE domain_id = ?1 AND name > ?2 ORDER BY name";
