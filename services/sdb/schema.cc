@@ -64,6 +64,14 @@ class Planner {
   std::vector<std::string> binds;
 
   std::optional<std::string> plan(const Condition& c) {
+    size_t mark = binds.size();
+    std::optional<std::string> sql = plan_node(c);
+    if (!sql) binds.resize(mark);  // a discarded branch leaves no parameters behind
+    return sql;
+  }
+
+ private:
+  std::optional<std::string> plan_node(const Condition& c) {
     switch (c.kind) {
       case Condition::Kind::Not:
       case Condition::Kind::IsNull:
@@ -99,7 +107,6 @@ class Planner {
     return attribute_ranges(c.attribute, *ranges);
   }
 
- private:
   std::string param(const std::string& text) {
     binds.push_back(text);
     return "?" + std::to_string(binds.size() + 1);

@@ -146,6 +146,11 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   f.select("select * from books where id between '19990' and '19999'", {}, &range);
   CHECK(range.items_evaluated == 10);
 
+  // An `or` whose one side no index answers scans (and binds no stray parameters).
+  QueryPage mixed = f.select("select * from books where (group = '7' and id > '0') or id != '5' "
+                             "limit 3");
+  CHECK(names(mixed) == "item0,item1,item10");
+
   QueryStats by_name;
   f.select("select * from books where itemName() = 'item42'", {}, &by_name);
   CHECK(by_name.items_evaluated == 1);
