@@ -1,0 +1,406 @@
+// SimpleDB's SQLite schema (migrations of component "sdb"), its row reads and writes, and the
+// query runner. See services/sdb/schema.h for the tables.
+//
+// run_query() plans candidates from the condition: a predicate's value_ranges() become range
+// scans of the (domain_id, name, value) index, and/or become INTERSECT/UNION of those scans, and
+// conditions no index can answer (not, is null, != alone) fall back to a scan of the domain's
+// items in name order. Each candidate's attributes are then read and the whole condition is
+// tested in memory, so the index only has to give a superset of the matches.
+#include "services/sdb/schema.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace nimbus::sdb {
+namespace {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> scripts = {
+      // 1: domains, items, attribute values.
+      R"sql(
+CREATE TABLE sdb_domains(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account TEXT NOT NULL,
+  region TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX sdb_domains_by_name ON sdb_domains(account, region, name);
+CREATE TABLE sdb_items(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain_id INTEGER NOT NULL,
+  name TEXT NOT NULL
+);
+CREATE UNIQUE INDEX sdb_items_by_name ON sdb_items(domain_id, name);
+CREATE TABLE sdb_attributes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain_id INTEGER NOT NULL,
+  item_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE UNIQUE INDEX sdb_attributes_by_item ON sdb_attributes(item_id, name, value);
+CREATE INDEX sdb_attributes_by_value ON sdb_attributes(domain_id, name, value, item_id);
+)sql",
+  };
+  return scripts;
+}
+
+Attributes load_attributes(Connection& c, int64_t item_id) {
+  Statement& s = c.prepare("SELECT name, value FROM sdb_attributes WHERE item_id = ? ORDER BY id");
+  s.bind(1, item_id);
+  Attributes out;
+  while (s.step()) out.emplace_back(s.column_text(0), s.column_text(1));
+  return out;
+}
+
+// ---- candidate planning -----------------------------------------------------------------------
+
+// SQL returning a superset of the item ids matching a condition, with ?1 the domain id and the
+// texts in `binds` as ?2, ?3, ...; nullopt when no index helps.
+class Planner {
+ public:
+  std::vector<std::string> binds;
+
+  std::optional<std::string> plan(const Condition& c) {
+    size_t mark = binds.size();
+    std::optional<std::string> sql = plan_node(c);
+    if (!sql) binds.resize(mark);  // a discarded branch leaves no parameters behind
+    return sql;
+  }
+
+ private:
+  std::optional<std::string> plan_node(const Condition& c) {
+    switch (c.kind) {
+      case Condition::Kind::Not:
+      case Condition::Kind::IsNull:
+        return std::nullopt;
+      case Condition::Kind::IsNotNull:
+        return std::nullopt;  // any value: a streamed scan stops at the page's end
+      case Condition::Kind::And:
+      case Condition::Kind::Or: {
+        auto a = plan(c.children[0]);
+        auto b = plan(c.children[1]);
+        if (c.kind == Condition::Kind::And) {
+          if (!a) return b;
+          if (!b) return a;
+          return "SELECT item_id FROM (" + *a + ") INTERSECT SELECT item_id FROM (" + *b + ")";
+        }
+        if (!a || !b) return std::nullopt;
+        return "SELECT item_id FROM (" + *a + ") UNION SELECT item_id FROM (" + *b + ")";
+      }
+      case Condition::Kind::Predicate:
+        break;
+    }
+    std::optional<std::vector<ValueRange>> ranges = value_ranges(c.test);
+    if (c.item_name) {
+      if (!ranges) return std::nullopt;
+      std::string sql;
+      for (const ValueRange& r : *ranges) {
+        if (!sql.empty()) sql += " UNION ";
+        sql += "SELECT id AS item_id FROM sdb_items WHERE domain_id = ?1" + bounds("name", r);
+      }
+      return sql;
+    }
+    if (!ranges) return std::nullopt;  // any value may match: scan in name order instead
+    return attribute_ranges(c.attribute, *ranges);
+  }
+
+  std::string param(const std::string& text) {
+    binds.push_back(text);
+    return "?" + std::to_string(binds.size() + 1);
+  }
+
+  std::string bounds(const char* column, const ValueRange& r) {
+    std::string sql;
+    if (r.lo && r.hi && *r.lo == *r.hi && r.lo_inclusive && r.hi_inclusive)
+      return std::string(" AND ") + column + " = " + param(*r.lo);
+    if (r.lo) sql += std::string(" AND ") + column + (r.lo_inclusive ? " >= " : " > ") + param(*r.lo);
+    if (r.hi) sql += std::string(" AND ") + column + (r.hi_inclusive ? " <= " : " < ") + param(*r.hi);
+    return sql;
+  }
+
+  std::string attribute_ranges(const std::string& attribute,
+                               const std::vector<ValueRange>& ranges) {
+    std::string name = param(attribute);
+    const std::string head =
+        "SELECT item_id FROM sdb_attributes WHERE domain_id = ?1 AND name = " + name;
+    std::string sql;
+    for (const ValueRange& r : ranges) {
+      if (!sql.empty()) sql += " UNION ";
+      sql += head + bounds("value", r);
+    }
+    if (sql.empty()) return head + " AND 0";  // no value can match
+    return sql;
+  }
+};
+
+struct Candidate {
+  int64_t id;
+  std::string name;
+};
+
+bool default_order(const SortOrder& order) {
+  return !order.active() || (order.item_name && !order.descending);
+}
+
+}  // namespace
+
+void migrate(Database& db) { db.migrate("sdb", migrations()); }
+
+// ---- domains ----------------------------------------------------------------------------------
+
+std::optional<DomainRecord> find_domain(Connection& c, std::string_view account,
+                                        std::string_view region, std::string_view name) {
+  Statement& s = c.prepare(
+      "SELECT id, created_ms FROM sdb_domains WHERE account = ? AND region = ? AND name = ?");
+  s.bind_all(account, region, name);
+  if (!s.step()) return std::nullopt;
+  DomainRecord d;
+  d.id = s.column_int(0);
+  d.created_ms = s.column_int(1);
+  d.account = account;
+  d.region = region;
+  d.name = name;
+  return d;
+}
+
+int64_t count_domains(Connection& c, std::string_view account, std::string_view region) {
+  Statement& s = c.prepare("SELECT count(*) FROM sdb_domains WHERE account = ? AND region = ?");
+  s.bind_all(account, region);
+  s.step();
+  return s.column_int(0);
+}
+
+void insert_domain(Connection& c, DomainRecord& d) {
+  c.prepare("INSERT INTO sdb_domains(account, region, name, created_ms) VALUES (?, ?, ?, ?)")
+      .bind_all(d.account, d.region, d.name, d.created_ms)
+      .run();
+  d.id = c.last_insert_rowid();
+}
+
+void delete_domain(Connection& c, int64_t domain_id) {
+  c.prepare("DELETE FROM sdb_attributes WHERE domain_id = ?").bind(1, domain_id).run();
+  c.prepare("DELETE FROM sdb_items WHERE domain_id = ?").bind(1, domain_id).run();
+  c.prepare("DELETE FROM sdb_domains WHERE id = ?").bind(1, domain_id).run();
+}
+
+std::vector<std::string> list_domains(Connection& c, std::string_view account,
+                                      std::string_view region, std::string_view after,
+                                      int64_t limit) {
+  Statement& s = c.prepare(
+      "SELECT name FROM sdb_domains WHERE account = ? AND region = ? AND name > ? ORDER BY name "
+      "LIMIT ?");
+  s.bind_all(account, region, after, limit);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.column_text(0));
+  return out;
+}
+
+DomainStats domain_stats(Connection& c, int64_t domain_id) {
+  DomainStats st;
+  Statement& items = c.prepare(
+      "SELECT count(*), coalesce(sum(length(CAST(name AS BLOB))), 0) FROM sdb_items "
+      "WHERE domain_id = ?");
+  items.bind(1, domain_id);
+  items.step();
+  st.item_count = items.column_int(0);
+  st.item_names_bytes = items.column_int(1);
+  Statement& names = c.prepare(
+      "SELECT count(*), coalesce(sum(length(CAST(name AS BLOB))), 0) FROM "
+      "(SELECT DISTINCT name FROM sdb_attributes WHERE domain_id = ?)");
+  names.bind(1, domain_id);
+  names.step();
+  st.attribute_name_count = names.column_int(0);
+  st.attribute_names_bytes = names.column_int(1);
+  Statement& values = c.prepare(
+      "SELECT count(*), coalesce(sum(length(CAST(value AS BLOB))), 0) FROM sdb_attributes "
+      "WHERE domain_id = ?");
+  values.bind(1, domain_id);
+  values.step();
+  st.attribute_value_count = values.column_int(0);
+  st.attribute_values_bytes = values.column_int(1);
+  return st;
+}
+
+// ---- items ------------------------------------------------------------------------------------
+
+std::optional<ItemRecord> find_item(Connection& c, int64_t domain_id, std::string_view name) {
+  Statement& s = c.prepare("SELECT id FROM sdb_items WHERE domain_id = ? AND name = ?");
+  s.bind_all(domain_id, name);
+  if (!s.step()) return std::nullopt;
+  ItemRecord item;
+  item.id = s.column_int(0);
+  item.name = name;
+  item.attributes = load_attributes(c, item.id);
+  return item;
+}
+
+void store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
+                const Attributes& attributes) {
+  int64_t id = item.id;
+  if (attributes.empty()) {
+    if (id == 0) return;
+    c.prepare("DELETE FROM sdb_attributes WHERE item_id = ?").bind(1, id).run();
+    c.prepare("DELETE FROM sdb_items WHERE id = ?").bind(1, id).run();
+    return;
+  }
+  if (id == 0) {
+    c.prepare("INSERT INTO sdb_items(domain_id, name) VALUES (?, ?)").bind_all(domain_id, item.name)
+        .run();
+    id = c.last_insert_rowid();
+  }
+  std::set<std::pair<std::string, std::string>> wanted(attributes.begin(), attributes.end());
+  std::set<std::pair<std::string, std::string>> have(item.attributes.begin(),
+                                                     item.attributes.end());
+  for (const auto& pair : have)
+    if (!wanted.count(pair))
+      c.prepare("DELETE FROM sdb_attributes WHERE item_id = ? AND name = ? AND value = ?")
+          .bind_all(id, pair.first, pair.second)
+          .run();
+  for (const auto& pair : attributes) {
+    if (have.count(pair)) continue;
+    c.prepare(
+         "INSERT OR IGNORE INTO sdb_attributes(domain_id, item_id, name, value) "
+         "VALUES (?, ?, ?, ?)")
+        .bind_all(domain_id, id, pair.first, pair.second)
+        .run();
+  }
+}
+
+// ---- queries ----------------------------------------------------------------------------------
+
+QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
+                    const SortOrder& order, const std::optional<Position>& after, int64_t limit,
+                    bool count_only, QueryStats* stats) {
+  QueryStats local;
+  QueryStats& st = stats ? *stats : local;
+  QueryPage page;
+  const bool natural = default_order(order);
+  const std::string after_name = after && natural ? after->name : std::string();
+
+  // Counting every item of the domain needs no attributes.
+  if (count_only && !where) {
+    Statement& s = c.prepare(
+        "SELECT name FROM sdb_items WHERE domain_id = ? AND name > ? ORDER BY name LIMIT ?");
+    s.bind_all(domain_id, after_name, limit > 0 ? limit + 1 : int64_t{-1});
+    std::string last;
+    while (s.step()) {
+      if (limit > 0 && page.count == limit) {
+        page.next = Position{false, "", last};
+        break;
+      }
+      last = s.column_text(0);
+      ++page.count;
+    }
+    return page;
+  }
+
+  // Candidates: from the index when the condition allows, else every item after the position.
+  std::vector<Candidate> candidates;
+  std::optional<std::string> plan;
+  Planner planner;
+  if (where) plan = planner.plan(*where);
+  std::string sql;
+  if (plan) {
+    st.used_index = true;
+    sql = "SELECT i.id, i.name FROM (SELECT DISTINCT item_id FROM (" + *plan +
+          ")) AS c CROSS JOIN sdb_items AS i ON i.id = c.item_id WHERE i.name > ?" +
+          std::to_string(planner.binds.size() + 2);
+  } else {
+    sql = "SELECT id, name FROM sdb_items WHERE domain_id = ?1 AND name > ?2 ORDER BY name";
+  }
+  Statement s(c.handle(), sql);
+  s.bind(1, domain_id);
+  int index = 2;
+  for (const std::string& b : planner.binds) s.bind(index++, b);
+  s.bind(index, after_name);
+
+  struct Match {
+    ItemRecord item;
+    bool has_key = false;
+    std::string key;
+  };
+  std::vector<Match> matches;
+  auto test = [&](Candidate&& cand) -> bool {
+    ++st.items_evaluated;
+    Attributes attributes = load_attributes(c, cand.id);
+    if (where && !where->matches(cand.name, attributes)) return false;
+    Match m;
+    m.item.id = cand.id;
+    m.item.name = std::move(cand.name);
+    if (order.attribute) {
+      for (const auto& [n, v] : attributes) {
+        if (n != *order.attribute) continue;
+        if (!m.has_key || (order.descending ? v > m.key : v < m.key)) m.key = v;
+        m.has_key = true;
+      }
+    }
+    if (!count_only) m.item.attributes = std::move(attributes);
+    matches.push_back(std::move(m));
+    return true;
+  };
+
+  if (natural) {
+    // Item-name order: stop at the first match past the page.
+    auto take = [&](Candidate&& cand) -> bool {  // false: page complete
+      if (limit > 0 && static_cast<int64_t>(matches.size()) == limit) {
+        std::string last = matches.back().item.name;
+        Candidate probe = cand;
+        if (test(std::move(probe))) {
+          matches.pop_back();
+          page.next = Position{false, "", last};
+          return false;
+        }
+        return true;
+      }
+      test(std::move(cand));
+      return true;
+    };
+    if (plan) {
+      while (s.step()) candidates.push_back({s.column_int(0), s.column_text(1)});
+      std::sort(candidates.begin(), candidates.end(),
+                [](const Candidate& a, const Candidate& b) { return a.name < b.name; });
+      for (Candidate& cand : candidates)
+        if (!take(std::move(cand))) break;
+    } else {
+      while (s.step())
+        if (!take({s.column_int(0), s.column_text(1)})) break;
+    }
+  } else {
+    while (s.step()) test({s.column_int(0), s.column_text(1)});
+    auto before = [&](bool a_has, const std::string& a_key, const std::string& a_name,
+                      bool b_has, const std::string& b_key, const std::string& b_name) {
+      if (order.item_name) return a_name > b_name;  // itemName() descending
+      if (a_has != b_has) return a_has;             // items without the attribute last
+      if (a_key != b_key) return order.descending ? a_key > b_key : a_key < b_key;
+      return a_name < b_name;
+    };
+    std::sort(matches.begin(), matches.end(), [&](const Match& a, const Match& b) {
+      return before(a.has_key, a.key, a.item.name, b.has_key, b.key, b.item.name);
+    });
+    size_t first = 0;
+    if (after) {
+      while (first < matches.size() &&
+             !before(after->has_key, after->key, after->name, matches[first].has_key,
+                     matches[first].key, matches[first].item.name))
+        ++first;
+    }
+    size_t end = matches.size();
+    if (limit > 0 && end - first > static_cast<size_t>(limit)) {
+      end = first + static_cast<size_t>(limit);
+      const Match& last = matches[end - 1];
+      page.next = Position{last.has_key, last.key, last.item.name};
+    }
+    matches = std::vector<Match>(std::make_move_iterator(matches.begin() + first),
+                                 std::make_move_iterator(matches.begin() + end));
+  }
+
+  page.count = static_cast<int64_t>(matches.size());
+  if (!count_only)
+    for (Match& m : matches) page.items.push_back(std::move(m.item));
+  return page;
+}
+
+}  // namespace nimbus::sdb

@@ -1,0 +1,92 @@
+// SimpleDB's storage: the SQLite schema (migrations of component "sdb"), the row reads and writes
+// the service composes into one transaction per API call, and run_query(), which answers Select
+// and Query from the attribute index.
+//
+// Tables
+//   sdb_domains(id PK, account, region, name, created_ms)      unique (account, region, name)
+//   sdb_items(id PK, domain_id, name)                          unique (domain_id, name)
+//   sdb_attributes(id PK, domain_id, item_id, name, value)     one row per name/value pair
+//     unique (item_id, name, value): an item's values are a set, read in insertion order;
+//     index (domain_id, name, value, item_id): a predicate's value ranges become index range
+//     scans, so a selective query reads the matching rows, not the domain.
+//
+// Thread-safety: the functions take the Connection of the caller's Database::read()/write() job.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time.h"
+#include "services/sdb/query.h"
+#include "storage/database.h"
+
+namespace nimbus::sdb {
+
+void migrate(Database& db);
+
+struct DomainRecord {
+  int64_t id = 0;
+  std::string account, region, name;
+  EpochMillis created_ms = 0;
+};
+
+std::optional<DomainRecord> find_domain(Connection& c, std::string_view account,
+                                        std::string_view region, std::string_view name);
+int64_t count_domains(Connection& c, std::string_view account, std::string_view region);
+void insert_domain(Connection& c, DomainRecord& domain);  // sets domain.id
+void delete_domain(Connection& c, int64_t domain_id);     // with its items and attributes
+// Names > after, in order, at most limit.
+std::vector<std::string> list_domains(Connection& c, std::string_view account,
+                                      std::string_view region, std::string_view after,
+                                      int64_t limit);
+
+struct DomainStats {
+  int64_t item_count = 0, item_names_bytes = 0;
+  int64_t attribute_name_count = 0, attribute_names_bytes = 0;
+  int64_t attribute_value_count = 0, attribute_values_bytes = 0;
+};
+DomainStats domain_stats(Connection& c, int64_t domain_id);
+
+struct ItemRecord {
+  int64_t id = 0;  // 0: not stored
+  std::string name;
+  Attributes attributes;
+};
+
+// The item with its attributes, or nullopt.
+std::optional<ItemRecord> find_item(Connection& c, int64_t domain_id, std::string_view name);
+// Makes the stored item hold exactly `attributes` (inserting, diffing or deleting rows); an item
+// left with no attributes stops existing. `item.id` is 0 for a new item.
+void store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
+                const Attributes& attributes);
+
+// Where a page ended: the last item returned (and its sort key under `order by attribute`).
+struct Position {
+  bool has_key = false;
+  std::string key;
+  std::string name;
+};
+
+struct QueryStats {
+  int64_t items_evaluated = 0;  // items whose attributes were read and tested
+  bool used_index = false;      // candidates came from index ranges, not a scan of the domain
+};
+
+struct QueryPage {
+  std::vector<ItemRecord> items;  // in result order, at most limit
+  std::optional<Position> next;   // set when more items match after the page
+  int64_t count = 0;              // count_only: the number of matches in this page
+};
+
+// Runs a query over one domain: the items matching `where` (all items when null), in `order`
+// (item name ascending by default), after `after`, at most `limit` (0: no limit). Candidates come
+// from the attribute index when the condition allows; every candidate is then tested in memory.
+// With count_only the page's items are not kept (count says how many matched).
+QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
+                    const SortOrder& order, const std::optional<Position>& after, int64_t limit,
+                    bool count_only, QueryStats* stats = nullptr);
+
+}  // namespace nimbus::sdb
