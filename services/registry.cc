@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "services/dynamodb/dynamodb_service.h"
 #include "services/s3/s3_service.h"
 #include "services/service.h"
 
@@ -11,6 +12,7 @@ namespace nimbus {
 std::vector<std::unique_ptr<Service>> make_services(ServiceEnv& env) {
   std::vector<std::unique_ptr<Service>> services;
   services.push_back(std::make_unique<S3Service>(env));
+  services.push_back(std::make_unique<DynamoDbService>(env));
   return services;
 }
 
