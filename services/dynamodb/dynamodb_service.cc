@@ -1052,7 +1052,9 @@ Result describe_endpoints(Ctx& x) {
   Value e = Value::map();
   e.set("Address", "dynamodb." + x.call.region + ".amazonaws.com");
   e.set("CachePeriodInMinutes", 1440);
-  r.output.set("Endpoints", Value::list().push_back(e));
+  Value list = Value::list();
+  list.push_back(std::move(e));
+  r.output.set("Endpoints", std::move(list));
   return r;
 }
 
