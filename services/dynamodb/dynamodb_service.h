@@ -1,0 +1,47 @@
+// DynamoDbService: Amazon DynamoDB over the json codec (X-Amz-Target DynamoDB_20120810.*).
+// Tables and items live in SQLite (services/dynamodb/table.h); expressions are parsed and
+// evaluated by services/dynamodb/expression.h; every state change of one call is one
+// Database::write job, so conditional failures and transactions store nothing partial.
+//
+// Implemented: CreateTable, DescribeTable, ListTables, UpdateTable (throughput, billing, GSI
+// create with backfill / delete, deletion protection), DeleteTable, TagResource, UntagResource,
+// ListTagsOfResource, DescribeLimits, DescribeEndpoints, UpdateTimeToLive, DescribeTimeToLive,
+// PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
+// TransactWriteItems, TransactGetItems. Other operations answer NotImplemented.
+//
+// Thread-safety: call() runs on many threads; table metadata is cached behind a mutex and
+// re-validated (by version) inside every write job.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "services/dynamodb/table.h"
+#include "services/service.h"
+
+namespace nimbus {
+
+class DynamoDbService : public Service {
+ public:
+  explicit DynamoDbService(ServiceEnv& env);
+  std::string_view name() const override { return "dynamodb"; }
+  const ServiceModel& model() const override { return model_; }
+  Result call(CallContext& context, const Value& input) override;
+  ApiError auth_error(const AuthError& error) const override;
+  void reset() override;
+
+  // Table lookup through the cache; nullptr when absent.
+  ddb::TablePtr find_table(const std::string& account, const std::string& region,
+                           const std::string& name);
+  void forget_table(const std::string& account, const std::string& region,
+                    const std::string& name);
+
+ private:
+  ServiceEnv env_;
+  const ServiceModel& model_;
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, ddb::TablePtr> cache_;
+};
+
+}  // namespace nimbus
