@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "services/s3/s3_service.h"
+#include "services/sns/sns_service.h"
 #include "services/service.h"
 
 namespace nimbus {
@@ -11,6 +12,7 @@ namespace nimbus {
 std::vector<std::unique_ptr<Service>> make_services(ServiceEnv& env) {
   std::vector<std::unique_ptr<Service>> services;
   services.push_back(std::make_unique<S3Service>(env));
+  services.push_back(std::make_unique<SnsService>(env));
   return services;
 }
 
