@@ -655,6 +655,9 @@ Result SnsService::subscribe(CallContext& ctx, const Value& input) {
   std::string base = sns::base_url(ctx.http);
 
   bool immediate = protocol == "sqs" || protocol == "sms";
+  // The email-json confirmation is signed inside the write job below, where the signer may not
+  // read the database: load (or create) the key first.
+  if (protocol == "email-json") signer_.certificate_pem();
   SubscriptionRecord sub;
   bool created = false;
   TopicRecord topic = env_.db.write([&](Connection& c) {
