@@ -350,6 +350,13 @@ HttpResponse Dispatcher::admin(const HttpRequest& request) {
     log::warn("all state was reset through /_nimbus/reset");
     return json_response(200, R"({"reset":true})");
   }
+  // /_nimbus/<service>/...: the service's own admin endpoints.
+  if (request.path.size() > 9) {
+    std::string_view rest = std::string_view(request.path).substr(9);
+    if (auto slash = rest.find('/'); slash != std::string_view::npos)
+      if (Service* svc = service(rest.substr(0, slash)))
+        if (std::optional<HttpResponse> r = svc->admin(request)) return std::move(*r);
+  }
   return json_response(404, R"({"error":"no such admin endpoint; see /_nimbus/health and /_nimbus/reset"})");
 }
 

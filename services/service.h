@@ -98,6 +98,10 @@ class Service {
   virtual bool allows_anonymous() const { return false; }
   // Called by /_nimbus/reset after the database and blobs are wiped: drop caches.
   virtual void reset() {}
+  // The service's own admin endpoints, under /_nimbus/<name>/ (e.g. /_nimbus/sns/outbox): a
+  // response, or nullopt for a path the service does not serve. Called on handler threads;
+  // no authentication is checked.
+  virtual std::optional<HttpResponse> admin(const HttpRequest& /*request*/) { return std::nullopt; }
 };
 
 // Builds every registered service (services/registry.cc).

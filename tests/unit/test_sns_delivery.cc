@@ -1,0 +1,273 @@
+// Tests for SnsService's delivery path (services/sns/delivery.cc) through a test QueueDirectory:
+// the SQS envelope and its signature fields, raw delivery with attributes, filter policies,
+// FIFO group/dedup ids, dead-letter queues on failure, nothing delivered on bad input, a null
+// QueueDirectory handled gracefully, and the HTTP retry schedule arithmetic.
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/scheduler.h"
+#include "services/messaging.h"
+#include "services/sns/sns_internal.h"
+#include "services/sns/sns_service.h"
+#include "storage/blob_store.h"
+#include "storage/database.h"
+
+using namespace nimbus;
+
+namespace {
+
+class NoScheduler : public Scheduler {
+ public:
+  TaskId schedule_at(EpochMillis when, std::function<void()>) override {
+    times.push_back(when);
+    return 0;
+  }
+  void cancel(TaskId) override {}
+  std::vector<EpochMillis> times;
+};
+
+class NoWaits : public WaitHub {
+ public:
+  uint64_t generation(std::string_view) override { return 0; }
+  void wait(std::string, uint64_t, EpochMillis, std::function<void(bool)>) override {}
+  void notify(std::string_view) override {}
+};
+
+struct Sent {
+  std::string queue;
+  QueueMessageInput message;
+};
+
+class TestQueues : public QueueDirectory {
+ public:
+  std::string send_message(std::string_view queue_arn, const QueueMessageInput& m) override {
+    if (queue_arn.ends_with(":missing"))
+      throw ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "no queue");
+    sent.push_back({std::string(queue_arn), m});
+    return "id-" + std::to_string(sent.size());
+  }
+  std::vector<Sent> sent;
+};
+
+Account alice() {
+  Account a;
+  a.id = "000000000000";
+  a.access_key = "AKIAIOSFODNN7EXAMPLE";
+  return a;
+}
+
+struct SnsFixture {
+  std::string dir;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<BlobStore> blobs;
+  ManualClock clock{1'700'000'000'123};
+  NoScheduler scheduler;
+  NoWaits waits;
+  ServiceSettings settings;
+  TestQueues queues;
+  std::unique_ptr<ServiceEnv> env;
+  std::unique_ptr<SnsService> service;
+
+  explicit SnsFixture(bool with_queues = true) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-sns-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    dir = pattern;
+    DatabaseOptions options;
+    options.ephemeral = true;
+    db = std::make_unique<Database>(options);
+    blobs = std::make_unique<BlobStore>(dir + "/blobs", false);
+    env = std::make_unique<ServiceEnv>(ServiceEnv{*db, *blobs, clock, scheduler, waits, settings});
+    if (with_queues) env->queues = &queues;
+    service = std::make_unique<SnsService>(*env);
+  }
+  ~SnsFixture() {
+    service.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+
+  Result call(const std::string& operation, Value input) {
+    const Operation* op = service->model().operation(operation);
+    REQUIRE(op != nullptr);
+    HttpRequest http;
+    http.method = "POST";
+    http.headers.push_back({"Host", "localhost:4566"});
+    CallContext context{http, *op, alice(), "us-east-1", "request-id", ""};
+    return service->call(context, input);
+  }
+
+  std::string topic(const std::string& name, Value attributes = Value::map()) {
+    return *call("CreateTopic", Value(ValueMap{{"Name", Value(name)}, {"Attributes", attributes}}))
+                .output.get_string("TopicArn");
+  }
+  std::string subscribe(const std::string& topic, const std::string& queue,
+                        Value attributes = Value::map()) {
+    return *call("Subscribe", Value(ValueMap{{"TopicArn", Value(topic)},
+                                             {"Protocol", Value("sqs")},
+                                             {"Endpoint", Value(queue)},
+                                             {"Attributes", attributes}}))
+                .output.get_string("SubscriptionArn");
+  }
+};
+
+const std::string kQueue = "arn:aws:sqs:us-east-1:000000000000:q1";
+
+Value string_attr(const std::string& v) {
+  return Value(ValueMap{{"DataType", Value("String")}, {"StringValue", Value(v)}});
+}
+
+}  // namespace
+
+TEST_CASE("sns delivery: the SQS envelope carries AWS's fields in AWS's order") {
+  SnsFixture f;
+  std::string arn = f.topic("orders");
+  std::string sub = f.subscribe(arn, kQueue);
+  Result r = f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)},
+                                              {"Message", Value("hello")},
+                                              {"Subject", Value("subj")},
+                                              {"MessageAttributes",
+                                               Value(ValueMap{{"a", string_attr("x")}})}}));
+  REQUIRE(f.queues.sent.size() == 1);
+  CHECK(f.queues.sent[0].queue == kQueue);
+  rapidjson::Document d;
+  d.Parse(f.queues.sent[0].message.body.c_str());
+  REQUIRE(d.IsObject());
+  std::vector<std::string> keys;
+  for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m) keys.push_back(m->name.GetString());
+  CHECK(keys == std::vector<std::string>{"Type", "MessageId", "TopicArn", "Subject", "Message",
+                                         "Timestamp", "SignatureVersion", "Signature",
+                                         "SigningCertURL", "UnsubscribeURL", "MessageAttributes"});
+  CHECK(std::string(d["MessageId"].GetString()) == *r.output.get_string("MessageId"));
+  CHECK(std::string(d["Timestamp"].GetString()) == "2023-11-14T22:13:20.123Z");
+  CHECK(std::string(d["SigningCertURL"].GetString()) ==
+        "http://localhost:4566/_nimbus/sns/SimpleNotificationService-nimbus.pem");
+  CHECK(std::string(d["UnsubscribeURL"].GetString()).find(sns::unsubscribe_url("", sub).substr(1)) !=
+        std::string::npos);
+  CHECK(std::string(d["MessageAttributes"]["a"]["Value"].GetString()) == "x");
+  CHECK(f.queues.sent[0].message.message_attributes.size() == 0);
+}
+
+TEST_CASE("sns delivery: raw delivery passes the body and the attributes as SQS attributes") {
+  SnsFixture f;
+  std::string arn = f.topic("raw");
+  f.subscribe(arn, kQueue, Value(ValueMap{{"RawMessageDelivery", Value("true")}}));
+  f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("body")},
+                                   {"MessageAttributes", Value(ValueMap{{"a", string_attr("x")}})}}));
+  REQUIRE(f.queues.sent.size() == 1);
+  CHECK(f.queues.sent[0].message.body == "body");
+  const Value* a = f.queues.sent[0].message.message_attributes.find("a");
+  REQUIRE(a);
+  CHECK(a->string_or("DataType", "") == "String");
+  CHECK(a->string_or("StringValue", "") == "x");
+}
+
+TEST_CASE("sns delivery: filter policies pick the subscriptions") {
+  SnsFixture f;
+  std::string arn = f.topic("filtered");
+  f.subscribe(arn, kQueue, Value(ValueMap{{"FilterPolicy", Value(R"({"a": ["x"]})")}}));
+  f.subscribe(arn, "arn:aws:sqs:us-east-1:000000000000:all");
+  f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")},
+                                   {"MessageAttributes", Value(ValueMap{{"a", string_attr("y")}})}}));
+  REQUIRE(f.queues.sent.size() == 1);
+  CHECK(f.queues.sent[0].queue.ends_with(":all"));
+}
+
+TEST_CASE("sns delivery: bad input delivers nothing") {
+  SnsFixture f;
+  std::string arn = f.topic("bad");
+  f.subscribe(arn, kQueue);
+  CHECK_THROWS_AS(f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)},
+                                                   {"Message", Value(std::string(262145, 'x'))}})),
+                  ApiError);
+  CHECK_THROWS_AS(f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)},
+                                                   {"MessageStructure", Value("json")},
+                                                   {"Message", Value("{")}})),
+                  ApiError);
+  CHECK(f.queues.sent.empty());
+}
+
+TEST_CASE("sns delivery: FIFO topics pass group and dedup ids and drop duplicates") {
+  SnsFixture f;
+  std::string arn = f.topic("t.fifo", Value(ValueMap{{"FifoTopic", Value("true")}}));
+  f.subscribe(arn, "arn:aws:sqs:us-east-1:000000000000:q.fifo");
+  auto publish = [&](const std::string& dedup) {
+    return f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")},
+                                            {"MessageGroupId", Value("g")},
+                                            {"MessageDeduplicationId", Value(dedup)}}));
+  };
+  publish("d1");
+  publish("d1");
+  publish("d2");
+  REQUIRE(f.queues.sent.size() == 2);
+  CHECK(f.queues.sent[0].message.message_group_id == "g");
+  CHECK(f.queues.sent[0].message.message_deduplication_id == "d1");
+  CHECK(f.queues.sent[1].message.message_deduplication_id == "d2");
+}
+
+TEST_CASE("sns delivery: a failing queue falls back to the subscription's dead-letter queue") {
+  SnsFixture f;
+  std::string arn = f.topic("dlq");
+  f.subscribe(arn, "arn:aws:sqs:us-east-1:000000000000:missing",
+              Value(ValueMap{{"RedrivePolicy",
+                              Value(R"({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dead"})")}}));
+  f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
+  REQUIRE(f.queues.sent.size() == 1);
+  CHECK(f.queues.sent[0].queue.ends_with(":dead"));
+}
+
+TEST_CASE("sns delivery: without SQS in the server, publishing still succeeds") {
+  SnsFixture f(false);
+  std::string arn = f.topic("nosqs");
+  f.subscribe(arn, kQueue);
+  Result r = f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
+  CHECK(r.output.get_string("MessageId").has_value());
+}
+
+TEST_CASE("sns delivery: http subscriptions queue a confirmation for the scheduler") {
+  SnsFixture f;
+  std::string arn = f.topic("web");
+  Result r = f.call("Subscribe", Value(ValueMap{{"TopicArn", Value(arn)},
+                                                {"Protocol", Value("http")},
+                                                {"Endpoint", Value("http://127.0.0.1:9/hook")}}));
+  CHECK(*r.output.get_string("SubscriptionArn") == "pending confirmation");
+  REQUIRE(f.scheduler.times.size() == 1);
+  CHECK(f.scheduler.times[0] == f.clock.now_ms());
+}
+
+TEST_CASE("sns delivery: retry delays follow the delivery policy's phases") {
+  sns::RetryPolicy p;
+  p.num_retries = 6;
+  p.num_no_delay = 1;
+  p.num_min_delay = 1;
+  p.num_max_delay = 1;
+  p.min_delay = 2;
+  p.max_delay = 10;
+  p.backoff = "linear";
+  CHECK(sns::retry_delay_seconds(p, 1) == 0);
+  CHECK(sns::retry_delay_seconds(p, 2) == 2);
+  CHECK(sns::retry_delay_seconds(p, 3) == 5);   // backoff phase: 3 steps from 2 to 10 (4.67)
+  CHECK(sns::retry_delay_seconds(p, 5) == 10);
+  CHECK(sns::retry_delay_seconds(p, 6) == 10);  // post-backoff at the max
+  sns::RetryPolicy d = sns::parse_retry_policy(
+      R"({"healthyRetryPolicy":{"numRetries":5,"minDelayTarget":1,"maxDelayTarget":8,"backoffFunction":"exponential"}})");
+  CHECK(d.num_retries == 5);
+  CHECK(sns::retry_delay_seconds(d, 5) == 8);
+}
+
+TEST_CASE("sns delivery: the string to sign follows AWS's documented order") {
+  std::map<std::string, std::string> fields = {{"Type", "Notification"}, {"MessageId", "id"},
+                                               {"TopicArn", "arn"}, {"Message", "m"},
+                                               {"Timestamp", "t"}};
+  CHECK(sns::string_to_sign(fields) ==
+        "Message\nm\nMessageId\nid\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n");
+  fields["Subject"] = "s";
+  CHECK(sns::string_to_sign(fields) ==
+        "Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n");
+}
