@@ -75,6 +75,7 @@ class Session {
   const Options& options() const { return options_; }
   uint64_t next() { return sequence_.fetch_add(1, std::memory_order_relaxed); }
   std::string host() const { return "127.0.0.1:" + std::to_string(options_.port); }
+  std::string user_agent() const;
 
   // S3 REST: path already percent-encoded, query already encoded ("" for none).
   const ClientResponse& s3(std::string_view method, std::string_view path, std::string_view query,

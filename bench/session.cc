@@ -119,6 +119,11 @@ std::string json_member(std::string_view body, std::string_view path) {
   return v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
 }
 
+// Like botocore's, it ends in "region/<region>" (moto_server routes SigV2 requests by it).
+std::string Session::user_agent() const {
+  return "nimbus-bench/" NIMBUS_VERSION " region/" + options_.region;
+}
+
 const std::string& run_id() {
   static const std::string id = random_hex(4);
   return id;
@@ -145,6 +150,7 @@ const ClientResponse& Session::s3(std::string_view method, std::string_view path
   request.query = std::string(query);
   request.target = request.query.empty() ? request.path : request.path + "?" + request.query;
   request.headers.push_back({"Host", host()});
+  request.headers.push_back({"User-Agent", user_agent()});
   for (const Header& h : extra) request.headers.push_back(h);
   request.body = std::move(body);
   return send(request, "s3", true);
@@ -157,6 +163,7 @@ const ClientResponse& Session::json(std::string_view service, std::string_view t
   request.path = "/";
   request.target = "/";
   request.headers.push_back({"Host", host()});
+  request.headers.push_back({"User-Agent", user_agent()});
   request.headers.push_back({"Content-Type", std::string(content_type)});
   request.headers.push_back({"X-Amz-Target", std::string(target)});
   request.body = std::move(body);
@@ -169,6 +176,7 @@ const ClientResponse& Session::query(std::string_view service, const QueryParams
   request.path = "/";
   request.target = "/";
   request.headers.push_back({"Host", host()});
+  request.headers.push_back({"User-Agent", user_agent()});
   request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
   request.body = form_encode(params);
   return send(request, service, false);
@@ -193,6 +201,7 @@ const ClientResponse& Session::query_v2(const QueryParams& input) {
   request.path = "/";
   request.target = "/";
   request.headers.push_back({"Host", h});
+  request.headers.push_back({"User-Agent", user_agent()});
   request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
   request.body = form_encode(params);
   client_.exchange(request, response_);
