@@ -254,8 +254,9 @@ def run_bench(args, server, op, extra, bench_cpus, duration, warmup):
     argv = [os.path.join(args.build_dir, "nimbus-bench"),
             "--endpoint", "http://127.0.0.1:%d" % server.port, "--operation", op,
             "--duration", str(duration), "--warmup", str(warmup),
-            "--access-key", server.keys[0], "--secret-key", server.keys[1], "--json",
-            "--connections", str(args.connections)] + extra
+            "--access-key", server.keys[0], "--secret-key", server.keys[1], "--json"] + extra
+    if "--connections" not in extra:
+        argv += ["--connections", str(args.connections)]
     if server.kind == "nginx":
         argv.append("--no-setup")
     if bench_cpus:
@@ -373,6 +374,8 @@ def main():
     else:
         server_cpus = bench_cpus = None
 
+    # SIGTERM unwinds like Ctrl-C, so the finally below stops every server this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     servers = make_servers(args, server_cpus)
     report = {"machine": machine(), "rounds": rounds, "duration_s": duration, "warmup_s": warmup,
               "connections": args.connections, "pinning": {"server": server_cpus,
