@@ -8,6 +8,7 @@ import html
 import json
 import math
 import os
+import re
 import statistics
 import sys
 
@@ -226,17 +227,22 @@ def write(report, md_path, svg_path):
                      "0.8%%):" % p["command"])
             L.append("")
             L.append("```")
-            L.extend(p["top"])
+            L.extend(re.sub(r"( -)+$", "", " ".join(l.split()))[:150] for l in p["top"])
             L.append("```")
         else:
             L.append("perf could not record: %s" % p.get("error"))
         L.append("")
-    notes = []
+    groups = {}  # the same error (request ids aside) on several cells is listed once
     for s in servers:
         for label in report["ops"]:
             c = table[(s, label)]
             if not c.ok and c.error:
-                notes.append("- %s, %s: %s" % (s, label, " ".join(c.error.split())[:160]))
+                text = re.sub(r"<(RequestId|HostId|RequestID)>[^<]*</\1>", "", c.error)
+                text = re.sub(r"(CreateQueue|CreateTable|CreateDomain) \S+:", r"\1:", text)
+                text = re.sub(r"nimbus-bench-\S+", "", text)
+                text = " ".join(text.split())[:170]
+                groups.setdefault(text, []).append("%s %s" % (s, label))
+    notes = ["- %s: %s" % ("; ".join(cells_), text) for text, cells_ in groups.items()]
     if notes:
         L.append("## Why cells are n/a or FAILED (first error of each)")
         L.append("")
