@@ -479,7 +479,7 @@ ListPage list_versions(Connection& c, std::string_view bucket, std::string_view 
     while (s.step()) {
       ++page.rows_examined;
       ObjectRecord o = object_from_row(s);
-      if (below_id && o.key == key_marker && o.id >= *below_id) continue;
+      if (o.key == key_marker && o.id >= below_id.value_or(INT64_MAX)) continue;
       std::string cp = common_prefix_of(o.key, prefix, delimiter);
       if (!cp.empty()) {
         if (cp > std::string_view(key_marker)) {

@@ -41,6 +41,8 @@ struct Condition {
     AnythingButPrefix, AnythingButSuffix, Numeric, Exists, EqualsIgnoreCase, Cidr
   } kind;
   std::string text;
+
+  explicit Condition(Kind k, std::string t = "") : kind(k), text(std::move(t)) {}
   double number = 0;
   bool flag = false;
   std::vector<Leaf> values;            // AnythingBut
