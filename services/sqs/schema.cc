@@ -62,6 +62,16 @@ CREATE TABLE sqs_move_tasks(
   failure TEXT
 );
 )sql",
+      // FIFO ReceiveRequestAttemptId deduplication: what one receive attempt returned.
+      R"sql(
+CREATE TABLE sqs_receive_attempts(
+  queue_id INTEGER NOT NULL,
+  attempt_id TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  messages TEXT NOT NULL,
+  PRIMARY KEY(queue_id, attempt_id)
+) WITHOUT ROWID;
+)sql",
   };
   db.migrate("sqs", scripts);
 }

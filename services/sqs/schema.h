@@ -9,6 +9,9 @@
 //                 and system attributes as JSON. Indexed on (queue_id, visible_at).
 //   sqs_dedup     FIFO deduplication window: (queue_id, scope, dedup_id) -> first message.
 //   sqs_move_tasks  message move tasks (StartMessageMoveTask).
+//   sqs_receive_attempts  FIFO ReceiveRequestAttemptId window: (queue_id, attempt_id) -> the
+//                 messages that receive returned, as "row:nonce:visible_at" lines, until
+//                 expires_ms (5 minutes after the first attempt).
 #pragma once
 
 #include "storage/database.h"

@@ -39,6 +39,7 @@ constexpr int kMaxWait = 20;
 constexpr int64_t kMaxMessageSize = 1048576;
 constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
 constexpr int64_t kPurgeIntervalMs = 60 * 1000;
+constexpr int64_t kAttemptWindowMs = 5 * 60 * 1000;  // ReceiveRequestAttemptId deduplication
 constexpr size_t kMaxBatch = 10;
 constexpr size_t kMaxTags = 50;
 constexpr size_t kMaxMessageAttributes = 10;
@@ -1084,6 +1085,7 @@ Result SqsService::delete_queue(CallContext& c, const Value& in) {
   env_.db.write([&](Connection& conn) {
     conn.prepare("DELETE FROM sqs_messages WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("DELETE FROM sqs_dedup WHERE queue_id=?").bind_all(q.id).run();
+    conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("DELETE FROM sqs_queues WHERE id=?").bind_all(q.id).run();
   });
   env_.waits.notify(q.key());
@@ -1541,11 +1543,74 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
   EpochMillis now = env_.clock.now_ms();
   std::optional<std::pair<std::string, int64_t>> redrive = q.redrive();
 
+  // FIFO only: a retry with the same ReceiveRequestAttemptId within 5 minutes returns the same
+  // messages and receipt handles (resetting their visibility timeout), unless one of them was
+  // deleted or had its visibility changed since; then the attempt is a fresh receive.
+  std::optional<std::string> attempt_id = in.get_string("ReceiveRequestAttemptId");
+  if (attempt_id) {
+    if (attempt_id->empty() || attempt_id->size() > 128 ||
+        !std::all_of(attempt_id->begin(), attempt_id->end(),
+                     [](char ch) { return ch > 0x20 && ch < 0x7f; }))
+      throw invalid_value(*attempt_id, "ReceiveRequestAttemptId",
+                          "Must be 1 to 128 alphanumeric or punctuation characters.");
+    if (!q.fifo) attempt_id.reset();
+  }
+
   std::vector<MessageRow> taken;
   std::vector<std::string> dlq_keys;
   env_.db.write([&](Connection& conn) {
     std::optional<Queue> current = find_queue_by_id(conn, q.id);
     if (!current) throw sqs_errors::queue_does_not_exist();
+    if (attempt_id) {
+      conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=? AND expires_ms<=?")
+          .bind_all(q.id, now)
+          .run();
+      auto& a = conn.prepare(
+          "SELECT messages FROM sqs_receive_attempts WHERE queue_id=? AND attempt_id=?");
+      a.bind_all(q.id, *attempt_id);
+      std::optional<std::string> recorded;
+      if (a.step()) recorded = a.column_text(0);
+      a.reset();
+      if (recorded) {
+        std::vector<MessageRow> again;
+        bool unchanged = true;
+        size_t start = 0;
+        while (unchanged && start < recorded->size()) {
+          size_t end = recorded->find('\n', start);
+          if (end == std::string::npos) end = recorded->size();
+          std::string line = recorded->substr(start, end - start);
+          start = end + 1;
+          size_t c1 = line.find(':'), c2 = line.rfind(':');
+          auto row = parse_int(line.substr(0, c1));
+          auto visible_at = parse_int(line.substr(c2 + 1));
+          std::string nonce = line.substr(c1 + 1, c2 - c1 - 1);
+          auto& m = conn.prepare(std::string("SELECT ") + kMessageColumns +
+                                 " FROM sqs_messages WHERE id=? AND queue_id=?");
+          m.bind_all(row.value_or(0), q.id);
+          if (m.step()) again.push_back(message_from_row(m));
+          m.reset();
+          unchanged = row && visible_at && !again.empty() && again.back().row == *row &&
+                      again.back().nonce == nonce && again.back().visible_at == *visible_at;
+        }
+        if (unchanged && !again.empty()) {
+          std::string lines;
+          for (MessageRow& m : again) {
+            m.visible_at = now + visibility * 1000;
+            conn.prepare("UPDATE sqs_messages SET visible_at=? WHERE id=?")
+                .bind_all(m.visible_at, m.row)
+                .run();
+            lines += (lines.empty() ? "" : "\n") + std::to_string(m.row) + ":" + m.nonce + ":" +
+                     std::to_string(m.visible_at);
+          }
+          conn.prepare(
+                  "UPDATE sqs_receive_attempts SET messages=? WHERE queue_id=? AND attempt_id=?")
+              .bind_all(lines, q.id, *attempt_id)
+              .run();
+          taken = std::move(again);
+          return;
+        }
+      }
+    }
     std::optional<Queue> dlq;
     if (redrive) dlq = find_queue_by_arn(conn, redrive->first);
     EpochMillis cutoff = now - q.retention() * 1000;
@@ -1614,6 +1679,17 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
       }
       if (static_cast<int64_t>(candidates.size()) < limit || !progressed) break;
       if (visibility == 0) break;  // taken messages stay visible; a second round would repeat them
+    }
+    if (attempt_id && !taken.empty()) {
+      std::string lines;
+      for (const MessageRow& m : taken)
+        lines += (lines.empty() ? "" : "\n") + std::to_string(m.row) + ":" + m.nonce + ":" +
+                 std::to_string(m.visible_at);
+      conn.prepare(
+              "INSERT OR REPLACE INTO sqs_receive_attempts(queue_id, attempt_id, expires_ms, "
+              "messages) VALUES(?,?,?,?)")
+          .bind_all(q.id, *attempt_id, now + kAttemptWindowMs, lines)
+          .run();
     }
   });
   for (const std::string& k : dlq_keys) env_.waits.notify(k);
