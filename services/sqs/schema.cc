@@ -72,6 +72,11 @@ CREATE TABLE sqs_receive_attempts(
   PRIMARY KEY(queue_id, attempt_id)
 ) WITHOUT ROWID;
 )sql",
+      // Message move tasks run in the background: rows up to last_row, after cursor, remain.
+      R"sql(
+ALTER TABLE sqs_move_tasks ADD COLUMN last_row INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sqs_move_tasks ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   db.migrate("sqs", scripts);
 }

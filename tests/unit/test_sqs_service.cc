@@ -518,6 +518,7 @@ TEST_CASE("sqs dead-letter queue receives a message after maxReceiveCount receiv
   f.clock.advance(1);
   Value task = f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}})).output;
   CHECK(!task.string_or("TaskHandle", "").empty());
+  f.scheduler.run_due(f.clock.now_ms());  // the task's first (and only) step
   CHECK(f.attribute(src, "ApproximateNumberOfMessages") == "1");
   Value tasks = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
   CHECK(tasks.find("Results")->as_list()[0].string_or("Status", "") == "COMPLETED");
@@ -751,4 +752,83 @@ TEST_CASE("sqs fifo receive request attempt id replays the same receive for 5 mi
   REQUIRE(p1.size() == 1);
   REQUIRE(p2.size() == 1);
   CHECK(handles(p1) != handles(p2));
+}
+
+TEST_CASE("sqs message move tasks run over time at their rate, are cancellable and resume") {
+  SqsFixture f(true);
+  std::string dlq = f.create("slow-dlq");
+  std::string dlq_arn = f.attribute(dlq, "QueueArn");
+  std::string src = f.create("slow-src", map_of({{"VisibilityTimeout", "0"}}));
+  std::string other = f.create("slow-other");
+  std::string other_arn = f.attribute(other, "QueueArn");
+  f.call("SetQueueAttributes",
+         map_of({{"QueueUrl", src},
+                 {"Attributes", map_of({{"RedrivePolicy", "{\"deadLetterTargetArn\":\"" +
+                                                              dlq_arn +
+                                                              "\",\"maxReceiveCount\":\"1\"}"}})}}));
+  for (int i = 0; i < 7; ++i) f.send(dlq, "m" + std::to_string(i));
+  auto task = [&]() {
+    Value out = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
+    return out.find("Results")->as_list().at(0);
+  };
+  auto step = [&](int64_t ms) {
+    f.clock.advance(ms);
+    f.scheduler.run_due(f.clock.now_ms());
+  };
+  // 2 messages a second into another queue: RUNNING while it moves.
+  std::string handle = f.call("StartMessageMoveTask",
+                              map_of({{"SourceArn", dlq_arn}, {"DestinationArn", other_arn},
+                                      {"MaxNumberOfMessagesPerSecond", 2}}))
+                           .output.string_or("TaskHandle", "");
+  CHECK(task().string_or("Status", "") == "RUNNING");
+  CHECK(task().string_or("TaskHandle", "") == handle);
+  CHECK(task().get_int("ApproximateNumberOfMessagesToMove") == 7);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 0);
+  CHECK(task().get_int("MaxNumberOfMessagesPerSecond") == 2);
+  step(0);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 2);
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "2");
+  step(500);  // not a second yet
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 2);
+  step(500);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 4);
+  // Only one active task per source.
+  CHECK(f.error_of("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}})) ==
+        "UnsupportedOperation|AWS.SimpleQueueService.UnsupportedOperation");
+  // A restart (a new scheduler, the database and the service reopened) resumes the task.
+  f.scheduler.tasks.clear();
+  f.open(true);
+  CHECK(task().string_or("Status", "") == "RUNNING");
+  step(0);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 6);
+  // Cancel: CANCELLING until the task's next step, then CANCELLED; nothing more moves.
+  Value cancelled = f.call("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})).output;
+  CHECK(cancelled.get_int("ApproximateNumberOfMessagesMoved") == 6);
+  CHECK(task().string_or("Status", "") == "CANCELLING");
+  CHECK(f.error_of("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})) != "");
+  step(2000);
+  CHECK(task().string_or("Status", "") == "CANCELLED");
+  CHECK(task().find("TaskHandle") == nullptr);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 6);
+  CHECK(f.attribute(dlq, "ApproximateNumberOfMessages") == "1");
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "6");
+  CHECK(f.error_of("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})) ==
+        "UnsupportedOperation|AWS.SimpleQueueService.UnsupportedOperation");
+  // Without a rate the rest moves at once (to its origin queue here: sent directly to the DLQ,
+  // it has none, so it stays), and messages sent after the start are not part of the task.
+  f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}, {"DestinationArn", other_arn}}));
+  f.send(dlq, "late");
+  step(0);
+  CHECK(task().string_or("Status", "") == "COMPLETED");
+  CHECK(task().get_int("ApproximateNumberOfMessagesToMove") == 1);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 1);
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "7");
+  CHECK(f.attribute(dlq, "ApproximateNumberOfMessages") == "1");
+  // A source deleted under a running task fails it.
+  f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn},
+                                         {"MaxNumberOfMessagesPerSecond", 1}}));
+  f.call("DeleteQueue", map_of({{"QueueUrl", dlq}}));
+  step(0);
+  Value failed = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
+  CHECK(failed.find("Results")->as_list().at(0).string_or("Status", "") == "FAILED");
 }
