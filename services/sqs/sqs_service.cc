@@ -1922,7 +1922,8 @@ Result SqsService::start_message_move_task(CallContext& c, const Value& in) {
                                               "time.");
     running.reset();
     // The task moves the messages in the source now (up to the newest row), not later arrivals.
-    auto& s = conn.prepare("SELECT count(*), coalesce(max(id), 0) FROM sqs_messages WHERE queue_id=?");
+    auto& s = conn.prepare(
+        "SELECT count(*), coalesce(max(id), 0) FROM sqs_messages WHERE queue_id=?");
     s.bind_all(source->id);
     s.step();
     int64_t to_move = s.column_int(0), last_row = s.column_int(1);

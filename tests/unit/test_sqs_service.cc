@@ -763,9 +763,9 @@ TEST_CASE("sqs message move tasks run over time at their rate, are cancellable a
   std::string other_arn = f.attribute(other, "QueueArn");
   f.call("SetQueueAttributes",
          map_of({{"QueueUrl", src},
-                 {"Attributes", map_of({{"RedrivePolicy", "{\"deadLetterTargetArn\":\"" +
-                                                              dlq_arn +
-                                                              "\",\"maxReceiveCount\":\"1\"}"}})}}));
+                 {"Attributes",
+                  map_of({{"RedrivePolicy", "{\"deadLetterTargetArn\":\"" + dlq_arn +
+                                                "\",\"maxReceiveCount\":\"1\"}"}})}}));
   for (int i = 0; i < 7; ++i) f.send(dlq, "m" + std::to_string(i));
   auto task = [&]() {
     Value out = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
