@@ -62,6 +62,21 @@ CREATE TABLE sqs_move_tasks(
   failure TEXT
 );
 )sql",
+      // FIFO ReceiveRequestAttemptId deduplication: what one receive attempt returned.
+      R"sql(
+CREATE TABLE sqs_receive_attempts(
+  queue_id INTEGER NOT NULL,
+  attempt_id TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  messages TEXT NOT NULL,
+  PRIMARY KEY(queue_id, attempt_id)
+) WITHOUT ROWID;
+)sql",
+      // Message move tasks run in the background: rows up to last_row, after cursor, remain.
+      R"sql(
+ALTER TABLE sqs_move_tasks ADD COLUMN last_row INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sqs_move_tasks ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   db.migrate("sqs", scripts);
 }

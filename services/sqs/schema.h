@@ -8,7 +8,13 @@
 //                 older nonce is stale), sent_ms, group/dedup id, sequence, body, and the message
 //                 and system attributes as JSON. Indexed on (queue_id, visible_at).
 //   sqs_dedup     FIFO deduplication window: (queue_id, scope, dedup_id) -> first message.
-//   sqs_move_tasks  message move tasks (StartMessageMoveTask).
+//   sqs_move_tasks  message move tasks (StartMessageMoveTask): status RUNNING, CANCELLING,
+//                 CANCELLED, COMPLETED or FAILED; the task moves the source's messages with
+//                 cursor < id <= last_row (the newest message when it started) in id order,
+//                 advancing cursor and moved as it goes; RUNNING/CANCELLING tasks resume at start.
+//   sqs_receive_attempts  FIFO ReceiveRequestAttemptId window: (queue_id, attempt_id) -> the
+//                 messages that receive returned, as "row:nonce:visible_at" lines, until
+//                 expires_ms (5 minutes after the first attempt).
 #pragma once
 
 #include "storage/database.h"

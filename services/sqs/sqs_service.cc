@@ -22,6 +22,7 @@
 #include "common/encoding.h"
 #include "common/hash.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/scheduler.h"
 #include "services/sqs/errors.h"
 #include "services/sqs/message_md5.h"
@@ -39,6 +40,8 @@ constexpr int kMaxWait = 20;
 constexpr int64_t kMaxMessageSize = 1048576;
 constexpr int64_t kDedupWindowMs = 5 * 60 * 1000;
 constexpr int64_t kPurgeIntervalMs = 60 * 1000;
+constexpr int64_t kMoveBatch = 500;  // messages per step of a move task without a rate
+constexpr int64_t kAttemptWindowMs = 5 * 60 * 1000;  // ReceiveRequestAttemptId deduplication
 constexpr size_t kMaxBatch = 10;
 constexpr size_t kMaxTags = 50;
 constexpr size_t kMaxMessageAttributes = 10;
@@ -841,6 +844,17 @@ bool attribute_selected(const Value* names, const std::string& name) {
 
 SqsService::SqsService(ServiceEnv& env) : env_(env), model_(builtin_model("sqs")) {
   sqs::migrate(env_.db);
+  std::vector<std::string> unfinished = env_.db.read([](Connection& conn) {
+    std::vector<std::string> handles;
+    auto& s = conn.prepare(
+        "SELECT handle FROM sqs_move_tasks WHERE status IN ('RUNNING','CANCELLING')");
+    while (s.step()) handles.push_back(s.column_text(0));
+    s.reset();
+    return handles;
+  });
+  EpochMillis now = env_.clock.now_ms();
+  for (const std::string& handle : unfinished)
+    env_.scheduler.schedule_at(now, [this, handle] { move_step(handle); });
 }
 
 void SqsService::reset() {
@@ -1084,6 +1098,7 @@ Result SqsService::delete_queue(CallContext& c, const Value& in) {
   env_.db.write([&](Connection& conn) {
     conn.prepare("DELETE FROM sqs_messages WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("DELETE FROM sqs_dedup WHERE queue_id=?").bind_all(q.id).run();
+    conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("DELETE FROM sqs_queues WHERE id=?").bind_all(q.id).run();
   });
   env_.waits.notify(q.key());
@@ -1541,11 +1556,74 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
   EpochMillis now = env_.clock.now_ms();
   std::optional<std::pair<std::string, int64_t>> redrive = q.redrive();
 
+  // FIFO only: a retry with the same ReceiveRequestAttemptId within 5 minutes returns the same
+  // messages and receipt handles (resetting their visibility timeout), unless one of them was
+  // deleted or had its visibility changed since; then the attempt is a fresh receive.
+  std::optional<std::string> attempt_id = in.get_string("ReceiveRequestAttemptId");
+  if (attempt_id) {
+    if (attempt_id->empty() || attempt_id->size() > 128 ||
+        !std::all_of(attempt_id->begin(), attempt_id->end(),
+                     [](char ch) { return ch > 0x20 && ch < 0x7f; }))
+      throw invalid_value(*attempt_id, "ReceiveRequestAttemptId",
+                          "Must be 1 to 128 alphanumeric or punctuation characters.");
+    if (!q.fifo) attempt_id.reset();
+  }
+
   std::vector<MessageRow> taken;
   std::vector<std::string> dlq_keys;
   env_.db.write([&](Connection& conn) {
     std::optional<Queue> current = find_queue_by_id(conn, q.id);
     if (!current) throw sqs_errors::queue_does_not_exist();
+    if (attempt_id) {
+      conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=? AND expires_ms<=?")
+          .bind_all(q.id, now)
+          .run();
+      auto& a = conn.prepare(
+          "SELECT messages FROM sqs_receive_attempts WHERE queue_id=? AND attempt_id=?");
+      a.bind_all(q.id, *attempt_id);
+      std::optional<std::string> recorded;
+      if (a.step()) recorded = a.column_text(0);
+      a.reset();
+      if (recorded) {
+        std::vector<MessageRow> again;
+        bool unchanged = true;
+        size_t start = 0;
+        while (unchanged && start < recorded->size()) {
+          size_t end = recorded->find('\n', start);
+          if (end == std::string::npos) end = recorded->size();
+          std::string line = recorded->substr(start, end - start);
+          start = end + 1;
+          size_t c1 = line.find(':'), c2 = line.rfind(':');
+          auto row = parse_int(line.substr(0, c1));
+          auto visible_at = parse_int(line.substr(c2 + 1));
+          std::string nonce = line.substr(c1 + 1, c2 - c1 - 1);
+          auto& m = conn.prepare(std::string("SELECT ") + kMessageColumns +
+                                 " FROM sqs_messages WHERE id=? AND queue_id=?");
+          m.bind_all(row.value_or(0), q.id);
+          if (m.step()) again.push_back(message_from_row(m));
+          m.reset();
+          unchanged = row && visible_at && !again.empty() && again.back().row == *row &&
+                      again.back().nonce == nonce && again.back().visible_at == *visible_at;
+        }
+        if (unchanged && !again.empty()) {
+          std::string lines;
+          for (MessageRow& m : again) {
+            m.visible_at = now + visibility * 1000;
+            conn.prepare("UPDATE sqs_messages SET visible_at=? WHERE id=?")
+                .bind_all(m.visible_at, m.row)
+                .run();
+            lines += (lines.empty() ? "" : "\n") + std::to_string(m.row) + ":" + m.nonce + ":" +
+                     std::to_string(m.visible_at);
+          }
+          conn.prepare(
+                  "UPDATE sqs_receive_attempts SET messages=? WHERE queue_id=? AND attempt_id=?")
+              .bind_all(lines, q.id, *attempt_id)
+              .run();
+          taken = std::move(again);
+          return;
+        }
+      }
+    }
     std::optional<Queue> dlq;
     if (redrive) dlq = find_queue_by_arn(conn, redrive->first);
     EpochMillis cutoff = now - q.retention() * 1000;
@@ -1614,6 +1692,17 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
       }
       if (static_cast<int64_t>(candidates.size()) < limit || !progressed) break;
       if (visibility == 0) break;  // taken messages stay visible; a second round would repeat them
+    }
+    if (attempt_id && !taken.empty()) {
+      std::string lines;
+      for (const MessageRow& m : taken)
+        lines += (lines.empty() ? "" : "\n") + std::to_string(m.row) + ":" + m.nonce + ":" +
+                 std::to_string(m.visible_at);
+      conn.prepare(
+              "INSERT OR REPLACE INTO sqs_receive_attempts(queue_id, attempt_id, expires_ms, "
+              "messages) VALUES(?,?,?,?)")
+          .bind_all(q.id, *attempt_id, now + kAttemptWindowMs, lines)
+          .run();
     }
   });
   for (const std::string& k : dlq_keys) env_.waits.notify(k);
@@ -1801,7 +1890,6 @@ Result SqsService::start_message_move_task(CallContext& c, const Value& in) {
                         "Must be between 1 and 500.");
   EpochMillis now = env_.clock.now_ms();
   std::string handle;
-  std::set<std::string> keys;
   env_.db.write([&](Connection& conn) {
     std::optional<Queue> source = find_queue_by_arn(conn, source_arn);
     if (!source || source->account != c.account.id)
@@ -1820,56 +1908,127 @@ Result SqsService::start_message_move_task(CallContext& c, const Value& in) {
     if (!is_dlq)
       throw sqs_errors::invalid_parameter_value(
           "Source queue must be configured as a Dead Letter Queue.");
-    std::optional<Queue> destination;
     if (destination_arn) {
-      destination = find_queue_by_arn(conn, *destination_arn);
+      std::optional<Queue> destination = find_queue_by_arn(conn, *destination_arn);
       if (!destination || destination->account != c.account.id)
         throw sqs_errors::resource_not_found("The resource that you specified for the DestinationArn parameter doesn't exist.");
     }
     auto& running = conn.prepare(
-        "SELECT 1 FROM sqs_move_tasks WHERE source_arn=? AND status='RUNNING'");
+        "SELECT 1 FROM sqs_move_tasks WHERE source_arn=? AND status IN ('RUNNING','CANCELLING')");
     running.bind_all(source_arn);
     if (running.step())
       throw sqs_errors::unsupported_operation("There is already a task running. Only one active "
                                               "task is allowed for a source queue arn at a given "
                                               "time.");
     running.reset();
-    // Move every message now, each back to its own source queue unless a destination is given.
-    std::vector<std::pair<int64_t, std::string>> rows;
+    // The task moves the messages in the source now (up to the newest row), not later arrivals.
     auto& s = conn.prepare(
-        "SELECT id, coalesce(source_arn,'') FROM sqs_messages WHERE queue_id=? ORDER BY id");
+        "SELECT count(*), coalesce(max(id), 0) FROM sqs_messages WHERE queue_id=?");
     s.bind_all(source->id);
-    while (s.step()) rows.emplace_back(s.column_int(0), s.column_text(1));
+    s.step();
+    int64_t to_move = s.column_int(0), last_row = s.column_int(1);
     s.reset();
-    int64_t moved = 0;
-    for (const auto& [row, origin] : rows) {
-      std::optional<Queue> target = destination;
-      if (!target && !origin.empty()) target = find_queue_by_arn(conn, origin);
-      if (!target) continue;
-      conn.prepare(
-              "UPDATE sqs_messages SET queue_id=?, visible_at=?, receive_count=0, "
-              "first_receive_ms=0, receipt_nonce='', source_arn=NULL WHERE id=?")
-          .bind_all(target->id, now, row)
-          .run();
-      keys.insert(target->key());
-      ++moved;
-    }
     handle = base64_encode("{\"taskId\":\"" + uuid4() + "\",\"sourceArn\":\"" + source_arn + "\"}");
     conn.prepare(
             "INSERT INTO sqs_move_tasks(handle, source_arn, destination_arn, rate, status, "
-            "moved, to_move, started_ms) VALUES(?,?,?,?,'COMPLETED',?,?,?)")
+            "moved, to_move, started_ms, last_row, cursor) VALUES(?,?,?,?,'RUNNING',0,?,?,?,0)")
         .bind_all(handle, source_arn)
         .bind(3, destination_arn)
         .bind(4, rate)
-        .bind(5, moved)
-        .bind(6, static_cast<int64_t>(rows.size()))
-        .bind(7, now)
+        .bind(5, to_move)
+        .bind(6, now)
+        .bind(7, last_row)
         .run();
   });
-  for (const std::string& k : keys) env_.waits.notify(k);
+  env_.scheduler.schedule_at(now, [this, handle] { move_step(handle); });
   Result r;
   r.output.set("TaskHandle", handle);
   return r;
+}
+
+void SqsService::move_step(const std::string& handle) {
+  EpochMillis now = env_.clock.now_ms();
+  std::set<std::string> keys;
+  std::optional<EpochMillis> next;
+  try {
+    env_.db.write([&](Connection& conn) {
+      auto& t = conn.prepare(
+          "SELECT status, source_arn, destination_arn, rate, last_row, cursor FROM "
+          "sqs_move_tasks WHERE handle=?");
+      t.bind_all(handle);
+      if (!t.step()) return;
+      std::string status = t.column_text(0), source_arn = t.column_text(1);
+      std::optional<std::string> destination_arn = t.column_text_or_null(2);
+      std::optional<int64_t> rate;
+      if (!t.column_is_null(3)) rate = t.column_int(3);
+      int64_t last_row = t.column_int(4), cursor = t.column_int(5);
+      t.reset();
+      auto set_status = [&](const char* s, std::optional<std::string> failure) {
+        conn.prepare("UPDATE sqs_move_tasks SET status=?, failure=? WHERE handle=?")
+            .bind_all(std::string(s))
+            .bind(2, failure)
+            .bind(3, handle)
+            .run();
+      };
+      if (status == "CANCELLING") return set_status("CANCELLED", std::nullopt);
+      if (status != "RUNNING") return;
+      std::optional<Queue> source = find_queue_by_arn(conn, source_arn);
+      if (!source) return set_status("FAILED", "AWS.SimpleQueueService.NonExistentQueue");
+      std::optional<Queue> destination;
+      if (destination_arn) {
+        destination = find_queue_by_arn(conn, *destination_arn);
+        if (!destination) return set_status("FAILED", "AWS.SimpleQueueService.NonExistentQueue");
+      }
+      const int64_t batch = rate.value_or(kMoveBatch);
+      std::vector<std::pair<int64_t, std::string>> rows;
+      auto& s = conn.prepare(
+          "SELECT id, coalesce(source_arn,'') FROM sqs_messages WHERE queue_id=? AND id>? AND "
+          "id<=? ORDER BY id LIMIT ?");
+      s.bind_all(source->id, cursor, last_row, batch);
+      while (s.step()) rows.emplace_back(s.column_int(0), s.column_text(1));
+      s.reset();
+      int64_t moved = 0;
+      for (const auto& [row, origin] : rows) {
+        cursor = row;
+        // Each message goes back to its own source queue unless a destination is given.
+        std::optional<Queue> target = destination;
+        if (!target && !origin.empty()) target = find_queue_by_arn(conn, origin);
+        if (!target) continue;
+        std::optional<int64_t> sequence;
+        if (target->fifo) {
+          auto& seq = conn.prepare(
+              "UPDATE sqs_queues SET next_sequence=next_sequence+1 WHERE id=? RETURNING "
+              "next_sequence");
+          seq.bind_all(target->id);
+          seq.step();
+          sequence = seq.column_int(0);
+          seq.reset();
+        }
+        conn.prepare(
+                "UPDATE sqs_messages SET queue_id=?, visible_at=?, receive_count=0, "
+                "first_receive_ms=0, receipt_nonce='', source_arn=NULL, "
+                "sequence=coalesce(?, sequence) WHERE id=?")
+            .bind_all(target->id, now)
+            .bind(3, sequence)
+            .bind(4, row)
+            .run();
+        keys.insert(target->key());
+        ++moved;
+      }
+      bool done = static_cast<int64_t>(rows.size()) < batch;
+      conn.prepare(
+              "UPDATE sqs_move_tasks SET moved=moved+?, cursor=?, "
+              "status=CASE WHEN ? THEN 'COMPLETED' ELSE status END WHERE handle=?")
+          .bind_all(moved, cursor, done ? 1 : 0, handle)
+          .run();
+      if (!done) next = rate ? now + 1000 : now;
+    });
+  } catch (const std::exception& e) {
+    log::warn("sqs: message move task step failed, retrying: " + std::string(e.what()));
+    next = now + 1000;
+  }
+  for (const std::string& k : keys) env_.waits.notify(k);
+  if (next) env_.scheduler.schedule_at(*next, [this, handle] { move_step(handle); });
 }
 
 Result SqsService::cancel_message_move_task(CallContext& c, const Value& in) {
@@ -1883,9 +2042,13 @@ Result SqsService::cancel_message_move_task(CallContext& c, const Value& in) {
       throw sqs_errors::unsupported_operation("Only active tasks can be cancelled.");
     int64_t n = s.column_int(1);
     s.reset();
-    conn.prepare("UPDATE sqs_move_tasks SET status='CANCELLED' WHERE handle=?").bind_all(handle).run();
+    // The task's next step sees CANCELLING and ends it as CANCELLED.
+    conn.prepare("UPDATE sqs_move_tasks SET status='CANCELLING' WHERE handle=?")
+        .bind_all(handle)
+        .run();
     return n;
   });
+  env_.scheduler.schedule_at(env_.clock.now_ms(), [this, handle] { move_step(handle); });
   Result r;
   r.output.set("ApproximateNumberOfMessagesMoved", moved);
   return r;

@@ -12,6 +12,9 @@
 // visible, and messages that become visible later (delays, visibility expiry) are announced by
 // a Scheduler task at that time. Every time decision reads env.clock.
 //
+// Message move tasks (StartMessageMoveTask) run in the background as Scheduler tasks, persisted
+// in sqs_move_tasks; the constructor resumes the tasks that were RUNNING or CANCELLING.
+//
 // Also the QueueDirectory through which SNS delivers to queues.
 //
 // Thread-safety: call() and send_message() run concurrently on any threads.
@@ -42,6 +45,12 @@ class SqsService : public Service, public QueueDirectory {
   std::string send_message(std::string_view queue_arn, const QueueMessageInput& message) override;
 
   struct Queue;  // a queue row with its parsed attributes (sqs_service.cc)
+
+  // Runs one step of the message move task `handle` (a Scheduler task; public for tests): moves
+  // its next batch (MaxNumberOfMessagesPerSecond messages, then the next step a second later;
+  // without a rate, kMoveBatch messages and the next step at once), or finishes a CANCELLING
+  // task as CANCELLED, or marks the task COMPLETED / FAILED. One Database::write job per step.
+  void move_step(const std::string& handle);
 
  private:
   Result create_queue(CallContext& c, const Value& in);

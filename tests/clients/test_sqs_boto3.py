@@ -178,8 +178,15 @@ class SqsBoto3Test(unittest.TestCase):
         self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [src])
         time.sleep(0.01)
         self.sqs.start_message_move_task(SourceArn=dlq_arn)
-        tasks = self.sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+        # The task runs in the background (without a rate, at once in batches).
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            tasks = self.sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+            if tasks[0]["Status"] != "RUNNING":
+                break
+            time.sleep(0.02)
         self.assertEqual(tasks[0]["Status"], "COMPLETED")
+        self.assertEqual(tasks[0]["ApproximateNumberOfMessagesMoved"], 1)
         attrs = self.sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["All"])["Attributes"]
         self.assertEqual(int(attrs["ApproximateNumberOfMessages"]) +
                          int(attrs["ApproximateNumberOfMessagesNotVisible"]), 1)
@@ -265,6 +272,76 @@ class SqsPersistenceTest(unittest.TestCase):
             self.assertFalse(bodies & deleted)
         finally:
             server.close()
+
+
+
+class SqsMoveTaskTest(unittest.TestCase):
+    """StartMessageMoveTask at MaxNumberOfMessagesPerSecond moves over time: RUNNING with
+    ApproximateNumberOfMessagesMoved growing, survives a restart, and CancelMessageMoveTask stops
+    it (CANCELLING, then CANCELLED). SQS Developer Guide: "Learn how to configure a dead-letter
+    queue redrive"; API_StartMessageMoveTask, API_CancelMessageMoveTask."""
+
+    def setUp(self):
+        self.server = Nimbus()
+        self.sqs = client(self.server)
+
+    def tearDown(self):
+        self.server.close()
+
+    def task(self, arn):
+        return self.sqs.list_message_move_tasks(SourceArn=arn)["Results"][0]
+
+    def test_slow_task_runs_resumes_and_cancels(self):
+        dlq = self.sqs.create_queue(QueueName="slow-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        self.sqs.create_queue(QueueName="slow-src", Attributes={
+            "RedrivePolicy": '{"deadLetterTargetArn":"%s","maxReceiveCount":"3"}' % dlq_arn})
+        dest = self.sqs.create_queue(QueueName="slow-dest")["QueueUrl"]
+        dest_arn = self.sqs.get_queue_attributes(QueueUrl=dest, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        for i in range(0, 30, 10):
+            self.sqs.send_message_batch(QueueUrl=dlq, Entries=[
+                {"Id": str(j), "MessageBody": "m%d" % (i + j)} for j in range(10)])
+        handle = self.sqs.start_message_move_task(
+            SourceArn=dlq_arn, DestinationArn=dest_arn,
+            MaxNumberOfMessagesPerSecond=2)["TaskHandle"]
+        time.sleep(1.2)
+        task = self.task(dlq_arn)
+        self.assertEqual(task["Status"], "RUNNING")
+        self.assertEqual(task["TaskHandle"], handle)
+        self.assertEqual(task["ApproximateNumberOfMessagesToMove"], 30)
+        self.assertEqual(task["MaxNumberOfMessagesPerSecond"], 2)
+        self.assertIn(task["ApproximateNumberOfMessagesMoved"], (2, 4, 6))
+        # A restart does not lose it: it is still RUNNING and keeps moving.
+        self.server.restart()
+        before = self.task(dlq_arn)["ApproximateNumberOfMessagesMoved"]
+        self.assertEqual(self.task(dlq_arn)["Status"], "RUNNING")
+        time.sleep(1.2)
+        moved = self.task(dlq_arn)["ApproximateNumberOfMessagesMoved"]
+        self.assertGreater(moved, before)
+        self.assertLess(moved, 30)
+        out = self.sqs.cancel_message_move_task(TaskHandle=handle)
+        self.assertGreaterEqual(out["ApproximateNumberOfMessagesMoved"], moved)
+        deadline = time.monotonic() + 5
+        while self.task(dlq_arn)["Status"] == "CANCELLING" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        task = self.task(dlq_arn)
+        self.assertEqual(task["Status"], "CANCELLED")
+        self.assertNotIn("TaskHandle", task)
+        final = task["ApproximateNumberOfMessagesMoved"]
+        time.sleep(1.1)
+        self.assertEqual(self.task(dlq_arn)["ApproximateNumberOfMessagesMoved"], final)
+        attrs = self.sqs.get_queue_attributes(QueueUrl=dest, AttributeNames=[
+            "ApproximateNumberOfMessages"])["Attributes"]
+        self.assertEqual(int(attrs["ApproximateNumberOfMessages"]), final)
+        left = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=[
+            "ApproximateNumberOfMessages"])["Attributes"]
+        self.assertEqual(int(left["ApproximateNumberOfMessages"]), 30 - final)
+        err = self.sqs.cancel_message_move_task
+        with self.assertRaises(ClientError) as cm:
+            err(TaskHandle=handle)
+        self.assertEqual(cm.exception.response["Error"]["QueryErrorCode"], "UnsupportedOperation")
 
 
 if __name__ == "__main__":

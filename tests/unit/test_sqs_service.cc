@@ -518,6 +518,7 @@ TEST_CASE("sqs dead-letter queue receives a message after maxReceiveCount receiv
   f.clock.advance(1);
   Value task = f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}})).output;
   CHECK(!task.string_or("TaskHandle", "").empty());
+  f.scheduler.run_due(f.clock.now_ms());  // the task's first (and only) step
   CHECK(f.attribute(src, "ApproximateNumberOfMessages") == "1");
   Value tasks = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
   CHECK(tasks.find("Results")->as_list()[0].string_or("Status", "") == "COMPLETED");
@@ -679,4 +680,155 @@ TEST_CASE("sqs concurrent receivers never get a message twice within its visibil
   CHECK(seen.size() == static_cast<size_t>(kMessages));
   std::set<std::string> distinct(seen.begin(), seen.end());
   CHECK(distinct.size() == static_cast<size_t>(kMessages));
+}
+
+TEST_CASE("sqs fifo receive request attempt id replays the same receive for 5 minutes") {
+  SqsFixture f;
+  std::string url = f.create("attempts.fifo", map_of({{"FifoQueue", "true"},
+                                                      {"ContentBasedDeduplication", "true"},
+                                                      {"VisibilityTimeout", "30"}}));
+  for (const char* body : {"a1", "a2", "b1"})
+    f.send(url, body, map_of({{"MessageGroupId", std::string(1, body[0])}}));
+  auto receive = [&](const std::string& attempt, int max = 10) {
+    return f.receive(url, max, map_of({{"ReceiveRequestAttemptId", attempt},
+                                       {"AttributeNames", list_of({"All"})}}));
+  };
+  auto handles = [](const ValueList& got) {
+    std::vector<std::string> out;
+    for (const Value& m : got) out.push_back(m.string_or("ReceiptHandle", ""));
+    return out;
+  };
+  ValueList first = receive("try-1", 2);
+  REQUIRE(first.size() == 2);
+  // The retry (say, after a lost response) gets the same messages and receipt handles, not
+  // nothing (their groups are locked) and not a new receive count.
+  f.clock.advance(10'000);
+  ValueList retry = receive("try-1", 2);
+  CHECK(handles(retry) == handles(first));
+  CHECK(retry[0].find("Attributes")->string_or("ApproximateReceiveCount", "") == "1");
+  // ... and the retry reset the visibility timeout: still hidden 25 s later (35 s after the
+  // first receive), visible after 30 s from the retry.
+  f.clock.advance(25'000);
+  CHECK(f.attribute(url, "ApproximateNumberOfMessagesNotVisible") == "2");
+  // A different attempt id is a new receive: group a (a1, a2) is in flight, so only b1.
+  ValueList other = receive("try-2");
+  REQUIRE(other.size() == 1);
+  CHECK(other[0].string_or("Body", "") == "b1");
+  // Once a returned message is deleted, the attempt id no longer replays.
+  f.call("DeleteMessage", map_of({{"QueueUrl", url}, {"ReceiptHandle", handles(first)[0]}}));
+  ValueList after_delete = receive("try-1");
+  CHECK(handles(after_delete) != handles(first));
+  // Changing visibility also ends the replay.
+  std::string url2 = f.create("attempts2.fifo", map_of({{"FifoQueue", "true"},
+                                                        {"ContentBasedDeduplication", "true"}}));
+  f.send(url2, "x", map_of({{"MessageGroupId", "g"}}));
+  auto receive2 = [&](const std::string& attempt) {
+    return f.receive(url2, 1, map_of({{"ReceiveRequestAttemptId", attempt}}));
+  };
+  ValueList x = receive2("r");
+  REQUIRE(x.size() == 1);
+  CHECK(handles(receive2("r")) == handles(x));
+  f.call("ChangeMessageVisibility", map_of({{"QueueUrl", url2},
+                                            {"ReceiptHandle", handles(x)[0]},
+                                            {"VisibilityTimeout", 0}}));
+  ValueList fresh = receive2("r");
+  REQUIRE(fresh.size() == 1);
+  CHECK(handles(fresh) != handles(x));
+  CHECK(fresh[0].string_or("Body", "") == "x");
+  // After 5 minutes the attempt id is forgotten: a retry is a fresh receive.
+  CHECK(handles(receive2("r")) == handles(fresh));
+  f.clock.advance(5 * 60 * 1000 + 1);
+  ValueList late = receive2("r");
+  REQUIRE(late.size() == 1);
+  CHECK(handles(late) != handles(fresh));
+  // Bad attempt ids are refused; standard queues ignore the parameter.
+  CHECK(f.error_of("ReceiveMessage", map_of({{"QueueUrl", url2},
+                                             {"ReceiveRequestAttemptId", "has space"}})) ==
+        "InvalidParameterValue|InvalidParameterValue");
+  std::string plain = f.create("attempts-plain", map_of({{"VisibilityTimeout", "0"}}));
+  f.send(plain, "p");
+  ValueList p1 = f.receive(plain, 1, map_of({{"ReceiveRequestAttemptId", "s"}}));
+  ValueList p2 = f.receive(plain, 1, map_of({{"ReceiveRequestAttemptId", "s"}}));
+  REQUIRE(p1.size() == 1);
+  REQUIRE(p2.size() == 1);
+  CHECK(handles(p1) != handles(p2));
+}
+
+TEST_CASE("sqs message move tasks run over time at their rate, are cancellable and resume") {
+  SqsFixture f(true);
+  std::string dlq = f.create("slow-dlq");
+  std::string dlq_arn = f.attribute(dlq, "QueueArn");
+  std::string src = f.create("slow-src", map_of({{"VisibilityTimeout", "0"}}));
+  std::string other = f.create("slow-other");
+  std::string other_arn = f.attribute(other, "QueueArn");
+  f.call("SetQueueAttributes",
+         map_of({{"QueueUrl", src},
+                 {"Attributes",
+                  map_of({{"RedrivePolicy", "{\"deadLetterTargetArn\":\"" + dlq_arn +
+                                                "\",\"maxReceiveCount\":\"1\"}"}})}}));
+  for (int i = 0; i < 7; ++i) f.send(dlq, "m" + std::to_string(i));
+  auto task = [&]() {
+    Value out = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
+    return out.find("Results")->as_list().at(0);
+  };
+  auto step = [&](int64_t ms) {
+    f.clock.advance(ms);
+    f.scheduler.run_due(f.clock.now_ms());
+  };
+  // 2 messages a second into another queue: RUNNING while it moves.
+  std::string handle = f.call("StartMessageMoveTask",
+                              map_of({{"SourceArn", dlq_arn}, {"DestinationArn", other_arn},
+                                      {"MaxNumberOfMessagesPerSecond", 2}}))
+                           .output.string_or("TaskHandle", "");
+  CHECK(task().string_or("Status", "") == "RUNNING");
+  CHECK(task().string_or("TaskHandle", "") == handle);
+  CHECK(task().get_int("ApproximateNumberOfMessagesToMove") == 7);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 0);
+  CHECK(task().get_int("MaxNumberOfMessagesPerSecond") == 2);
+  step(0);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 2);
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "2");
+  step(500);  // not a second yet
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 2);
+  step(500);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 4);
+  // Only one active task per source.
+  CHECK(f.error_of("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}})) ==
+        "UnsupportedOperation|AWS.SimpleQueueService.UnsupportedOperation");
+  // A restart (a new scheduler, the database and the service reopened) resumes the task.
+  f.scheduler.tasks.clear();
+  f.open(true);
+  CHECK(task().string_or("Status", "") == "RUNNING");
+  step(0);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 6);
+  // Cancel: CANCELLING until the task's next step, then CANCELLED; nothing more moves.
+  Value cancelled = f.call("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})).output;
+  CHECK(cancelled.get_int("ApproximateNumberOfMessagesMoved") == 6);
+  CHECK(task().string_or("Status", "") == "CANCELLING");
+  CHECK(f.error_of("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})) != "");
+  step(2000);
+  CHECK(task().string_or("Status", "") == "CANCELLED");
+  CHECK(task().find("TaskHandle") == nullptr);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 6);
+  CHECK(f.attribute(dlq, "ApproximateNumberOfMessages") == "1");
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "6");
+  CHECK(f.error_of("CancelMessageMoveTask", map_of({{"TaskHandle", handle}})) ==
+        "UnsupportedOperation|AWS.SimpleQueueService.UnsupportedOperation");
+  // Without a rate the rest moves at once (to its origin queue here: sent directly to the DLQ,
+  // it has none, so it stays), and messages sent after the start are not part of the task.
+  f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn}, {"DestinationArn", other_arn}}));
+  f.send(dlq, "late");
+  step(0);
+  CHECK(task().string_or("Status", "") == "COMPLETED");
+  CHECK(task().get_int("ApproximateNumberOfMessagesToMove") == 1);
+  CHECK(task().get_int("ApproximateNumberOfMessagesMoved") == 1);
+  CHECK(f.attribute(other, "ApproximateNumberOfMessages") == "7");
+  CHECK(f.attribute(dlq, "ApproximateNumberOfMessages") == "1");
+  // A source deleted under a running task fails it.
+  f.call("StartMessageMoveTask", map_of({{"SourceArn", dlq_arn},
+                                         {"MaxNumberOfMessagesPerSecond", 1}}));
+  f.call("DeleteQueue", map_of({{"QueueUrl", dlq}}));
+  step(0);
+  Value failed = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
+  CHECK(failed.find("Results")->as_list().at(0).string_or("Status", "") == "FAILED");
 }
