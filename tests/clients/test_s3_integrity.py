@@ -259,5 +259,194 @@ class ChecksumTests(IntegrityCase):
         self.assertMissing("wrong-trailer")
 
 
+class MultipartChecksumTests(IntegrityCase):
+    def upload_parts(self, key, algorithm, parts):
+        """CreateMultipartUpload + UploadPart with the algorithm; returns (upload id, parts)."""
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key=key,
+                                                 ChecksumAlgorithm=algorithm)
+        self.assertEqual(upload["ChecksumAlgorithm"], algorithm)
+        self.assertEqual(upload["ChecksumType"], "COMPOSITE")
+        done = []
+        for n, data in enumerate(parts, 1):
+            kwargs = {"Bucket": self.bucket, "Key": key, "UploadId": upload["UploadId"],
+                      "PartNumber": n, "Body": data, "ChecksumAlgorithm": algorithm}
+            if algorithm in ("CRC32C", "CRC64NVME"):
+                kwargs["Checksum" + algorithm] = checksum(algorithm, data)
+            r = self.s3.upload_part(**kwargs)
+            self.assertEqual(r["Checksum" + algorithm], checksum(algorithm, data))
+            done.append({"PartNumber": n, "ETag": r["ETag"],
+                         "Checksum" + algorithm: r["Checksum" + algorithm]})
+        return upload["UploadId"], done
+
+    def test_composite_checksum_of_the_part_checksums(self):
+        # The object's checksum is the checksum of the concatenated binary part checksums,
+        # base64, then "-<number of parts>", type COMPOSITE; Complete and HeadObject with
+        # ChecksumMode=ENABLED return it.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        #   ("Using part-level checksums for multipart uploads")
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+        parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), b"last part"]
+        for algorithm in ("SHA256", "CRC32", "CRC32C"):
+            with self.subTest(algorithm=algorithm):
+                key = "mpu-" + algorithm
+                upload_id, done = self.upload_parts(key, algorithm, parts)
+                listed = self.s3.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                self.assertEqual([p["Checksum" + algorithm] for p in listed["Parts"]],
+                                 [checksum(algorithm, p) for p in parts])
+                completed = self.s3.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id,
+                    MultipartUpload={"Parts": done})
+                fn = DIGESTS[algorithm]
+                expected = b64(fn(b"".join(fn(p) for p in parts))) + "-3"
+                self.assertEqual(completed["Checksum" + algorithm], expected)
+                self.assertEqual(completed["ChecksumType"], "COMPOSITE")
+                head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual(head["Checksum" + algorithm], expected)
+                self.assertEqual(head["ChecksumType"], "COMPOSITE")
+                self.assertEqual(head["ContentLength"], sum(map(len, parts)))
+                # GetObject of a composite object: botocore skips validating "-N" values.
+                got = self.s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual(got["Body"].read(), b"".join(parts))
+
+    def test_part_checksum_mismatch_on_complete_is_invalid_part(self):
+        # A CompletedPart whose checksum is not the one UploadPart computed: 400 InvalidPart,
+        # as for a wrong ETag; the upload stays and no object appears. A missing part checksum
+        # is InvalidRequest; with part checksums the numbers must run 1..N (InvalidPartOrder).
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompletedPart.html
+        parts = [os.urandom(5 * MiB), b"tail"]
+        upload_id, done = self.upload_parts("mismatch", "SHA256", parts)
+        wrong = [dict(done[0]), dict(done[1])]
+        wrong[1]["ChecksumSHA256"] = checksum("SHA256", b"not the part")
+        complete = lambda ps: self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="mismatch", UploadId=upload_id,
+            MultipartUpload={"Parts": ps})
+        error = self.assertClientError(lambda: complete(wrong), "InvalidPart", 400)
+        self.assertIn("One or more of the specified parts could not be found",
+                      error["Error"]["Message"])
+        missing = [dict(done[0]), {"PartNumber": 2, "ETag": done[1]["ETag"]}]
+        error = self.assertClientError(lambda: complete(missing), "InvalidRequest", 400)
+        self.assertIn("It was missing for part 2 in the request.", error["Error"]["Message"])
+        self.assertClientError(lambda: complete([done[1]]), "InvalidPartOrder", 400)
+        self.assertMissing("mismatch")
+        # The upload is intact: the right list completes it.
+        complete(done)
+        self.assertEqual(self.s3.get_object(Bucket=self.bucket, Key="mismatch")["Body"].read(),
+                         b"".join(parts))
+
+    def test_part_checksum_mismatch_on_upload_part_is_bad_digest(self):
+        # UploadPart with an x-amz-checksum-* that does not match the part: 400 BadDigest.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="p",
+                                                 ChecksumAlgorithm="SHA1")
+        self.assertClientError(
+            lambda: self.s3.upload_part(Bucket=self.bucket, Key="p", UploadId=upload["UploadId"],
+                                        PartNumber=1, Body=b"part",
+                                        ChecksumSHA1=checksum("SHA1", b"other")),
+            "BadDigest", 400)
+        listed = self.s3.list_parts(Bucket=self.bucket, Key="p", UploadId=upload["UploadId"])
+        self.assertEqual(listed.get("Parts", []), [])
+
+
+class ObjectAttributesTests(IntegrityCase):
+    ALL = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+
+    def test_single_part_object(self):
+        # ETag without quotes, the FULL_OBJECT checksum, StorageClass, ObjectSize, and no
+        # ObjectParts for an object that is not multipart.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
+        body = b"A" * 1024
+        self.s3.put_object(Bucket=self.bucket, Key="one", Body=body, ChecksumAlgorithm="SHA256",
+                           StorageClass="STANDARD_IA")
+        r = self.s3.get_object_attributes(Bucket=self.bucket, Key="one", ObjectAttributes=self.ALL)
+        self.assertEqual(r["ETag"], hashlib.md5(body).hexdigest())
+        self.assertEqual(r["Checksum"], {"ChecksumSHA256": checksum("SHA256", body),
+                                         "ChecksumType": "FULL_OBJECT"})
+        self.assertEqual(r["StorageClass"], "STANDARD_IA")
+        self.assertEqual(r["ObjectSize"], 1024)
+        self.assertNotIn("ObjectParts", r)
+        self.assertIn("LastModified", r)
+        # Only the attributes asked for.
+        r = self.s3.get_object_attributes(Bucket=self.bucket, Key="one",
+                                          ObjectAttributes=["ObjectSize"])
+        self.assertEqual(r["ObjectSize"], 1024)
+        for absent in ("ETag", "Checksum", "StorageClass"):
+            self.assertNotIn(absent, r)
+
+    def test_multipart_object_parts_paged(self):
+        # ObjectParts of a multipart object with part checksums: TotalPartsCount, and the parts
+        # after PartNumberMarker, at most MaxParts, with NextPartNumberMarker/IsTruncated; the
+        # composite checksum is reported without its "-N" suffix.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributesParts.html
+        parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), b"x" * 100]
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="mp",
+                                                 ChecksumAlgorithm="SHA256")
+        done = []
+        for n, data in enumerate(parts, 1):
+            r = self.s3.upload_part(Bucket=self.bucket, Key="mp", UploadId=upload["UploadId"],
+                                    PartNumber=n, Body=data, ChecksumAlgorithm="SHA256")
+            done.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+        completed = self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="mp", UploadId=upload["UploadId"],
+            MultipartUpload={"Parts": done})
+        r = self.s3.get_object_attributes(Bucket=self.bucket, Key="mp", ObjectAttributes=self.ALL)
+        self.assertEqual(r["ETag"], completed["ETag"].strip('"'))
+        self.assertEqual(r["Checksum"]["ChecksumSHA256"],
+                         completed["ChecksumSHA256"].rsplit("-", 1)[0])
+        self.assertEqual(r["Checksum"]["ChecksumType"], "COMPOSITE")
+        self.assertEqual(r["ObjectSize"], sum(map(len, parts)))
+        op = r["ObjectParts"]
+        self.assertEqual(op["TotalPartsCount"], 3)
+        self.assertFalse(op["IsTruncated"])
+        self.assertEqual([(p["PartNumber"], p["Size"], p["ChecksumSHA256"]) for p in op["Parts"]],
+                         [(n, len(d), checksum("SHA256", d)) for n, d in enumerate(parts, 1)])
+        page = self.s3.get_object_attributes(Bucket=self.bucket, Key="mp", MaxParts=1,
+                                             ObjectAttributes=["ObjectParts"])["ObjectParts"]
+        self.assertTrue(page["IsTruncated"])
+        self.assertEqual(page["MaxParts"], 1)
+        self.assertEqual([p["PartNumber"] for p in page["Parts"]], [1])
+        self.assertEqual(page["NextPartNumberMarker"], 1)
+        page = self.s3.get_object_attributes(Bucket=self.bucket, Key="mp", MaxParts=5,
+                                             PartNumberMarker=1,
+                                             ObjectAttributes=["ObjectParts"])["ObjectParts"]
+        self.assertFalse(page["IsTruncated"])
+        self.assertEqual(page["PartNumberMarker"], 1)
+        self.assertEqual([p["PartNumber"] for p in page["Parts"]], [2, 3])
+
+    def test_multipart_without_checksums_lists_no_parts(self):
+        # Without additional checksums a general purpose bucket returns no Part elements, only
+        # the part count.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributesParts.html
+        upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="plain")
+        r = self.s3.upload_part(Bucket=self.bucket, Key="plain", UploadId=upload["UploadId"],
+                                PartNumber=1, Body=b"only part")
+        self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="plain", UploadId=upload["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+        op = self.s3.get_object_attributes(Bucket=self.bucket, Key="plain",
+                                           ObjectAttributes=["ObjectParts"])["ObjectParts"]
+        self.assertEqual(op["TotalPartsCount"], 1)
+        self.assertNotIn("Parts", op)
+
+    def test_errors(self):
+        # Unknown attribute names are InvalidArgument; a missing key is NoSuchKey (404); a
+        # version id is returned for versioned objects.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
+        self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"v")
+        self.assertClientError(
+            lambda: self.s3.get_object_attributes(Bucket=self.bucket, Key="k",
+                                                  ObjectAttributes=["Colour"]),
+            "InvalidArgument", 400)
+        self.assertClientError(
+            lambda: self.s3.get_object_attributes(Bucket=self.bucket, Key="nope",
+                                                  ObjectAttributes=["ETag"]), "NoSuchKey", 404)
+        self.s3.put_bucket_versioning(Bucket=self.bucket,
+                                      VersioningConfiguration={"Status": "Enabled"})
+        put = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"v2")
+        r = self.s3.get_object_attributes(Bucket=self.bucket, Key="k", ObjectAttributes=["ETag"])
+        self.assertEqual(r["VersionId"], put["VersionId"])
+
+
 if __name__ == "__main__":
     unittest.main()
