@@ -137,6 +137,25 @@ class ChecksumTests(IntegrityCase):
                 plain = self.s3.head_object(Bucket=self.bucket, Key=key)
                 self.assertNotIn("Checksum" + algorithm, plain)
 
+    def test_upload_without_checksum_gets_crc64nvme(self):
+        # An object uploaded without a checksum gets S3's default, a FULL_OBJECT CRC64NVME.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        #   ("Using the default checksum ... CRC64NVME")
+        plain = boto3.client("s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+                             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                             config=Config(request_checksum_calculation="when_required",
+                                           retries={"total_max_attempts": 1}))
+        body = b"no checksum from the client " * 500
+        sent = []
+        plain.meta.events.register("before-send.s3.PutObject",
+                                   lambda request, **_: sent.append(dict(request.headers)))
+        put = plain.put_object(Bucket=self.bucket, Key="default", Body=body)
+        self.assertFalse([h for h in sent[0] if h.lower().startswith("x-amz-checksum-")])
+        self.assertEqual(put["ChecksumCRC64NVME"], checksum("CRC64NVME", body))
+        head = self.s3.head_object(Bucket=self.bucket, Key="default", ChecksumMode="ENABLED")
+        self.assertEqual(head["ChecksumCRC64NVME"], checksum("CRC64NVME", body))
+        self.assertEqual(head["ChecksumType"], "FULL_OBJECT")
+
     def test_mismatching_checksum_is_bad_digest_and_stores_nothing(self):
         # A checksum that does not match the body: 400 BadDigest "The <ALG> you specified did
         # not match the calculated checksum.", and no object.
@@ -413,6 +432,14 @@ class ObjectAttributesTests(IntegrityCase):
         self.assertFalse(page["IsTruncated"])
         self.assertEqual(page["PartNumberMarker"], 1)
         self.assertEqual([p["PartNumber"] for p in page["Parts"]], [2, 3])
+        # The parts and checksums are stored: they survive a restart.
+        self.server.restart()
+        again = self.s3.get_object_attributes(Bucket=self.bucket, Key="mp",
+                                              ObjectAttributes=self.ALL)
+        self.assertEqual(again["ObjectParts"], op)
+        self.assertEqual(again["Checksum"], r["Checksum"])
+        head = self.s3.head_object(Bucket=self.bucket, Key="mp", ChecksumMode="ENABLED")
+        self.assertEqual(head["ChecksumSHA256"], completed["ChecksumSHA256"])
 
     def test_multipart_without_checksums_lists_no_parts(self):
         # Without additional checksums a general purpose bucket returns no Part elements, only
