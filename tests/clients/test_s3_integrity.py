@@ -327,6 +327,39 @@ class MultipartChecksumTests(IntegrityCase):
                 got = self.s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
                 self.assertEqual(got["Body"].read(), b"".join(parts))
 
+    def test_upload_file_over_https_crosses_the_multipart_threshold(self):
+        # boto3's transfer manager over HTTPS: CreateMultipartUpload with a checksum algorithm,
+        # parts sent aws-chunked with trailer checksums, Complete listing each part's checksum.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+        from boto3.s3.transfer import TransferConfig
+        import tempfile
+        data = os.urandom(12 * MiB)
+        seen = []
+        self.tls.meta.events.register(
+            "before-send.s3.UploadPart",
+            lambda request, **_: seen.append(dict(request.headers)))
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "big")
+                with open(path, "wb") as f:
+                    f.write(data)
+                self.tls.upload_file(path, self.bucket, "big", Config=TransferConfig(
+                    multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB))
+        finally:
+            self.tls.meta.events.unregister("before-send.s3.UploadPart")
+        self.assertEqual(len(seen), 3)
+        for headers in seen:
+            trailer = headers.get("X-Amz-Trailer") or b""
+            if isinstance(trailer, bytes):
+                trailer = trailer.decode()
+            self.assertTrue(trailer.startswith("x-amz-checksum-"), headers)
+        head = self.s3.head_object(Bucket=self.bucket, Key="big", ChecksumMode="ENABLED")
+        self.assertEqual(head["ContentLength"], len(data))
+        self.assertEqual(head.get("ChecksumType"), "COMPOSITE")
+        self.assertTrue(head["ChecksumCRC32"].endswith("-3"))
+        got = self.s3.get_object(Bucket=self.bucket, Key="big")["Body"].read()
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(data).digest())
+
     def test_part_checksum_mismatch_on_complete_is_invalid_part(self):
         # A CompletedPart whose checksum is not the one UploadPart computed: 400 InvalidPart,
         # as for a wrong ETag; the upload stays and no object appears. A missing part checksum
