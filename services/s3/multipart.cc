@@ -268,6 +268,7 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
   struct Asked {
     int64_t number;
     std::string etag;
+    const Value* entry;  // the CompletedPart, for its Checksum<ALG> member
   };
   std::vector<Asked> asked;
   for (const Value& p : parts->as_list()) {
@@ -278,7 +279,7 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
                      "The list of parts was not in ascending order. Parts must be ordered by "
                      "part number.")
           .with("UploadId", upload_id);
-    asked.push_back({*n, strip_quotes(p.string_or("ETag", ""))});
+    asked.push_back({*n, strip_quotes(p.string_or("ETag", "")), &p});
   }
 
   struct Outcome {
@@ -301,14 +302,34 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
     for (size_t i = 0; i < asked.size(); ++i) {
       auto it = std::find_if(stored.begin(), stored.end(),
                              [&](const PartRecord& p) { return p.part_number == asked[i].number; });
-      if (it == stored.end() || strip_quotes(it->etag) != asked[i].etag)
-        throw ApiError(400, "InvalidPart",
-                       "One or more of the specified parts could not be found.  The part may "
-                       "not have been uploaded, or the specified entity tag may not match the "
-                       "part's entity tag.")
+      auto invalid_part = [&] {
+        return ApiError(400, "InvalidPart",
+                        "One or more of the specified parts could not be found.  The part may "
+                        "not have been uploaded, or the specified entity tag may not match the "
+                        "part's entity tag.")
             .with("UploadId", upload_id)
             .with("PartNumber", std::to_string(asked[i].number))
             .with("ETag", asked[i].etag);
+      };
+      if (it == stored.end() || strip_quotes(it->etag) != asked[i].etag) throw invalid_part();
+      // With a checksum algorithm each CompletedPart carries the part's checksum, which must be
+      // the one UploadPart computed (a mismatch is InvalidPart, like a wrong ETag).
+      if (algorithm) {
+        // With part checksums the parts must be 1, 2, ... N (API_CompletedPart, PartNumber).
+        if (asked[i].number != static_cast<int64_t>(i) + 1)
+          throw ApiError(400, "InvalidPartOrder",
+                         "The list of parts was not in ascending order. Parts must be ordered by "
+                         "part number.")
+              .with("UploadId", upload_id);
+        std::optional<std::string> given = asked[i].entry->get_string(algorithm->member);
+        if (!given)
+          throw s3_errors::invalid_request("The upload was created using a " +
+                                           lower(algorithm->name) +
+                                           " checksum. The complete request must include the "
+                                           "checksum for each part. It was missing for part " +
+                                           std::to_string(asked[i].number) + " in the request.");
+        if (it->checksum && *given != *it->checksum) throw invalid_part();
+      }
       chosen.push_back(&*it);
     }
     for (size_t i = 0; i < chosen.size(); ++i) {
@@ -330,6 +351,7 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
                                            std::to_string(it->part_number) + " in the request.");
         checksums += base64_decode(*it->checksum).value_or("");
       }
+      o.parts.push_back({it->part_number, it->size, it->checksum});
       if (!it->blob_id.empty()) {
         o.segments.push_back({it->blob_id, 0, it->size});
         o.segment_parts.push_back(it->part_number);

@@ -64,6 +64,7 @@ Result S3Service::call(CallContext& context, const Value& input) {
       {"DeleteObjects", &S3Service::delete_objects},
       {"CopyObject", &S3Service::copy_object},
       {"GetObjectTagging", &S3Service::get_object_tagging},
+      {"GetObjectAttributes", &S3Service::get_object_attributes},
       {"PutObjectTagging", &S3Service::put_object_tagging},
       {"DeleteObjectTagging", &S3Service::delete_object_tagging},
       {"GetObjectAcl", &S3Service::get_object_acl},

@@ -51,6 +51,7 @@ class S3Service : public Service {
   Result delete_objects(CallContext& context, const Value& input);
   Result copy_object(CallContext& context, const Value& input);
   Result get_object_tagging(CallContext& context, const Value& input);
+  Result get_object_attributes(CallContext& context, const Value& input);
   Result put_object_tagging(CallContext& context, const Value& input);
   Result delete_object_tagging(CallContext& context, const Value& input);
   // bucket_config.cc

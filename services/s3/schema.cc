@@ -102,6 +102,8 @@ CREATE TABLE s3_parts(
   PRIMARY KEY(upload_id, part_number)
 ) WITHOUT ROWID;
 )sql",
+      // 3: the parts of a multipart object (number, size, checksum) for GetObjectAttributes.
+      "ALTER TABLE s3_objects ADD COLUMN parts TEXT NOT NULL DEFAULT '[]';",
   };
   return scripts;
 }
@@ -130,7 +132,44 @@ constexpr const char* kObjectColumns =
     "cache_control, expires, website_redirect, metadata, storage_class, checksum_crc32, "
     "checksum_crc32c, checksum_crc64nvme, checksum_sha1, checksum_sha256, checksum_type, "
     "parts_count, acl, tags, sse_algorithm, sse_kms_key_id, lock_mode, lock_retain_until_ms, "
-    "legal_hold";
+    "legal_hold, parts";
+
+// The parts column: [[part_number, size, checksum or null], ...].
+std::string parts_to_json(const std::vector<ObjectPart>& parts) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const ObjectPart& p : parts) {
+    w.StartArray();
+    w.Int64(p.part_number);
+    w.Uint64(p.size);
+    if (p.checksum)
+      w.String(p.checksum->data(), static_cast<rapidjson::SizeType>(p.checksum->size()));
+    else
+      w.Null();
+    w.EndArray();
+  }
+  w.EndArray();
+  return buffer.GetString();
+}
+
+std::vector<ObjectPart> parts_from_json(std::string_view json) {
+  std::vector<ObjectPart> out;
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsArray()) return out;
+  for (const auto& entry : d.GetArray()) {
+    if (!entry.IsArray() || entry.Size() != 3 || !entry[0].IsInt64() || !entry[1].IsUint64())
+      continue;
+    ObjectPart p;
+    p.part_number = entry[0].GetInt64();
+    p.size = entry[1].GetUint64();
+    if (entry[2].IsString())
+      p.checksum = std::string(entry[2].GetString(), entry[2].GetStringLength());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 ObjectRecord object_from_row(const Statement& s) {
   ObjectRecord o;
@@ -167,6 +206,7 @@ ObjectRecord object_from_row(const Statement& s) {
   o.lock_mode = s.column_text_or_null(30);
   if (!s.column_is_null(31)) o.lock_retain_until_ms = s.column_int(31);
   o.legal_hold = s.column_int(32) != 0;
+  o.parts = parts_from_json(s.column_text(33));
   return o;
 }
 
@@ -274,8 +314,8 @@ void insert_object(Connection& c, ObjectRecord& o) {
       "content_language, cache_control, expires, website_redirect, metadata, storage_class, "
       "checksum_crc32, checksum_crc32c, checksum_crc64nvme, checksum_sha1, checksum_sha256, "
       "checksum_type, parts_count, acl, tags, sse_algorithm, sse_kms_key_id, lock_mode, "
-      "lock_retain_until_ms, legal_hold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "lock_retain_until_ms, legal_hold, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind_all(o.bucket, o.key, o.version_id, static_cast<int64_t>(o.is_latest),
              static_cast<int64_t>(o.delete_marker), static_cast<int64_t>(o.size), o.etag,
              o.last_modified_ms, o.owner_id, o.content_type, o.content_encoding,
@@ -284,7 +324,7 @@ void insert_object(Connection& c, ObjectRecord& o) {
              o.checksums.crc32c, o.checksums.crc64nvme, o.checksums.sha1, o.checksums.sha256,
              o.checksums.type, o.parts_count, o.acl, pairs_to_json(o.tags), o.sse_algorithm,
              o.sse_kms_key_id, o.lock_mode, o.lock_retain_until_ms,
-             static_cast<int64_t>(o.legal_hold));
+             static_cast<int64_t>(o.legal_hold), parts_to_json(o.parts));
   s.run();
   o.id = c.last_insert_rowid();
   Statement& seg = c.prepare(

@@ -8,7 +8,7 @@
 //              config JSON for the sub-resources later issues add)
 //   s3_objects(id PK, bucket, key, version_id, is_latest, delete_marker, size, etag,
 //              last_modified_ms, owner, content headers, metadata JSON, storage class,
-//              checksums, parts_count, acl, tags JSON, SSE, object lock)
+//              checksums, parts_count, acl, tags JSON, SSE, object lock, parts JSON)
 //     unique (bucket, key, version_id); unique partial index (bucket, key) WHERE is_latest = 1,
 //     which serves GET/HEAD of the current version and prefix listing in key order.
 //   s3_object_segments(object_id, seq, blob_id, blob_offset, length, part_number)
@@ -56,6 +56,13 @@ struct Checksums {
   const std::optional<std::string>* by_member(std::string_view member) const;
 };
 
+// One part of a completed multipart object, as GetObjectAttributes lists it.
+struct ObjectPart {
+  int64_t part_number = 0;
+  uint64_t size = 0;
+  std::optional<std::string> checksum;  // base64, of the upload's algorithm
+};
+
 using MetadataList = std::vector<std::pair<std::string, std::string>>;
 
 struct ObjectRecord {
@@ -85,6 +92,7 @@ struct ObjectRecord {
   // The part number of each segment (same length as segments for a multipart object, else
   // empty): GetObject ?partNumber=N serves the segments of part N.
   std::vector<int64_t> segment_parts;
+  std::vector<ObjectPart> parts;  // multipart objects only, in part-number order
 };
 
 // ---- buckets --------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ struct S3Fixture {
   }
 };
 
-std::string detail(const ApiError& e, const std::string& name) {
+[[maybe_unused]] std::string detail(const ApiError& e, const std::string& name) {
   for (const auto& [k, v] : e.details)
     if (k == name) return v;
   return "<absent>";

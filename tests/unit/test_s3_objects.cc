@@ -458,3 +458,59 @@ TEST_CASE("s3: DeleteBucket removes uploads in progress and their blobs") {
   f.create_bucket("gone");
   CHECK(f.call("ListMultipartUploads", bk("gone")).output.find("Uploads") == nullptr);
 }
+
+// API_CompleteMultipartUpload + API_GetObjectAttributes: with a SHA256 upload each CompletedPart
+// must carry the part's checksum (a wrong one is InvalidPart, a missing one InvalidRequest); the
+// object keeps its parts (number, size, checksum), listed by GetObjectAttributes after a reopen
+// of the database, paged by PartNumberMarker/MaxParts.
+TEST_CASE("s3: composite checksums are checked on Complete and parts are kept for attributes") {
+  S3Fixture f(true);
+  f.create_bucket("att");
+  std::string id = *f.call("CreateMultipartUpload",
+                           bkey("att", "o").set("ChecksumAlgorithm", "SHA256"))
+                        .output.get_string("UploadId");
+  std::string p1(5 << 20, 'x'), p2 = "end";
+  auto upload = [&](int64_t n, const std::string& body) {
+    Headers headers = {{"x-amz-checksum-sha256", base64_encode(sha256(body))}};
+    Value in = bkey("att", "o").set("UploadId", id).set("PartNumber", n)
+                   .set("ChecksumSHA256", base64_encode(sha256(body)));
+    return *f.call("UploadPart", in, kAlice, body, "us-east-1", headers)
+                .output.get_string("ETag");
+  };
+  std::string e1 = upload(1, p1), e2 = upload(2, p2);
+  auto complete = [&](const std::string& c2) {
+    ValueList list;
+    list.push_back(Value::map().set("PartNumber", int64_t{1}).set("ETag", e1)
+                       .set("ChecksumSHA256", base64_encode(sha256(p1))));
+    Value second = Value::map().set("PartNumber", int64_t{2}).set("ETag", e2);
+    if (!c2.empty()) second.set("ChecksumSHA256", c2);
+    list.push_back(std::move(second));
+    return f.call("CompleteMultipartUpload",
+                  bkey("att", "o").set("UploadId", id).set(
+                      "MultipartUpload", Value::map().set("Parts", Value(std::move(list)))));
+  };
+  CHECK(f.error_of([&] { complete(base64_encode(sha256("other"))); }).code == "InvalidPart");
+  CHECK(f.error_of([&] { complete(""); }).code == "InvalidRequest");
+  Result done = complete(base64_encode(sha256(p2)));
+  std::string composite = base64_encode(sha256(sha256(p1) + sha256(p2)));
+  CHECK(done.output.string_or("ChecksumSHA256", "") == composite + "-2");
+
+  f.open(true);  // the parts come back from the database
+  ValueList attrs;
+  for (const char* a : {"ETag", "Checksum", "ObjectParts", "ObjectSize"}) attrs.push_back(Value(a));
+  Result r = f.call("GetObjectAttributes", bkey("att", "o")
+                                               .set("ObjectAttributes", Value(std::move(attrs)))
+                                               .set("MaxParts", int64_t{1})
+                                               .set("PartNumberMarker", int64_t{1}));
+  CHECK(r.output.get_int("ObjectSize") == static_cast<int64_t>(p1.size() + p2.size()));
+  CHECK(r.output.find("Checksum")->get_string("ChecksumSHA256") == composite);
+  const Value* parts = r.output.find("ObjectParts");
+  REQUIRE(parts != nullptr);
+  CHECK(parts->get_int("TotalPartsCount") == 2);
+  const Value* list = parts->find("Parts");
+  REQUIRE(list != nullptr);
+  REQUIRE(list->size() == 1);
+  CHECK(list->as_list()[0].get_int("PartNumber") == 2);
+  CHECK(list->as_list()[0].get_int("Size") == 3);
+  CHECK(list->as_list()[0].get_string("ChecksumSHA256") == base64_encode(sha256(p2)));
+}
