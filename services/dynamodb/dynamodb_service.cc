@@ -1109,6 +1109,23 @@ void check_return_values(const Value& in, std::initializer_list<const char*> all
 
 Value returned_item(const Item& item) { return item_to_value(item); }
 
+// ReturnValuesOnConditionCheckFailure of one write (or one transaction item): true for ALL_OLD.
+bool old_on_failure(const Value& in) {
+  std::string v = in.string_or("ReturnValuesOnConditionCheckFailure", "NONE");
+  if (v == "ALL_OLD") return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v +
+                        "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
+                        "Member must satisfy enum value set: [ALL_OLD, NONE]");
+}
+
+// ConditionalCheckFailedException, carrying the current item as "Item" when asked for.
+ApiError condition_failed(bool want_old, const std::optional<Item>& old) {
+  ApiError e = err::conditional_check_failed();
+  if (want_old && old) e.extra_json.set("Item", item_to_value(*old));
+  return e;
+}
+
 // Runs a write of one item (put, update or delete) in a write job: loads the old item,
 // checks the condition, computes the new item with `make`, stores.
 struct WriteOutcome {
@@ -1123,6 +1140,7 @@ Result put_item(Ctx& x) {
     throw err::validation("1 validation error detected: Value null at 'item' failed to satisfy "
                           "constraint: Member must not be null");
   Item item = item_from_value(*in.find("Item"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   check_item(*cached, item);
   KeyBytes k = key_bytes_of(*cached, item);
@@ -1132,7 +1150,7 @@ Result put_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     o.neu = item;
     store(c, *t, k, o.old, o.neu);
     return o;
@@ -1151,6 +1169,7 @@ Result delete_item(Ctx& x) {
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD"});
   Item key = key_from(*cached, in.find("Key"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   KeyBytes k = key_bytes_of(*cached, key);
   WriteOutcome w = x.db.write([&](Connection& c) {
@@ -1158,7 +1177,7 @@ Result delete_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     if (o.old) store(c, *t, k, o.old, std::nullopt);
     return o;
   });
@@ -1194,6 +1213,7 @@ Result update_item(Ctx& x) {
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
   Item key = key_from(*cached, in.find("Key"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   std::vector<UpdateAction> actions;
   if (e.update) actions = *e.update;
@@ -1208,7 +1228,7 @@ Result update_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
     store(c, *t, k, o.old, o.neu);
     return o;
@@ -1682,6 +1702,7 @@ Result transact_write_items(Ctx& x) {
     std::optional<Item> item;
     Exprs exprs;
     std::vector<UpdateAction> actions;
+    bool want_old = false;
   };
   std::vector<Op> ops;
   std::set<std::pair<int64_t, KeyBytes>> seen;
@@ -1695,6 +1716,7 @@ Result transact_write_items(Ctx& x) {
     else throw err::validation("TransactItems can only contain one of Check, Put, Update or Delete");
     op.table = require_table(x, table_name_of(*spec));
     op.exprs = parse_exprs(*spec);
+    op.want_old = old_on_failure(*spec);
     if (op.kind == Op::Check && !op.exprs.condition)
       throw err::validation("The ConditionExpression is required for ConditionCheck");
     if (op.kind == Op::Put) {
@@ -1716,19 +1738,28 @@ Result transact_write_items(Ctx& x) {
   }
   x.db.write([&](Connection& c) {
     std::vector<std::optional<Item>> olds;
-    std::vector<std::string> reasons;
+    std::string joined;
+    Value reasons = Value::list();
     bool failed = false;
     for (Op& op : ops) {
       op.table = current(c, op.table);
       olds.push_back(get_row(c, op.table->id, op.bytes));
-      bool ok = !op.exprs.condition || evaluate(*op.exprs.condition, olds.back() ? *olds.back() : Item{});
-      reasons.push_back(ok ? "None" : "ConditionalCheckFailed");
+      const std::optional<Item>& old = olds.back();
+      bool ok = !op.exprs.condition || evaluate(*op.exprs.condition, old ? *old : Item{});
+      Value reason;
+      reason.set("Code", ok ? "None" : "ConditionalCheckFailed");
+      if (!ok) {
+        reason.set("Message", "The conditional request failed");
+        if (op.want_old && old) reason.set("Item", item_to_value(*old));
+      }
+      reasons.push_back(std::move(reason));
+      joined += std::string(joined.empty() ? "" : ", ") + (ok ? "None" : "ConditionalCheckFailed");
       failed = failed || !ok;
     }
     if (failed) {
-      std::string joined;
-      for (const std::string& s : reasons) joined += (joined.empty() ? "" : ", ") + s;
-      throw err::transaction_canceled(joined);
+      ApiError e = err::transaction_canceled(joined);
+      e.extra_json.set("CancellationReasons", std::move(reasons));
+      throw e;
     }
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];

