@@ -1686,6 +1686,59 @@ Result batch_write_item(Ctx& x) {
 
 // ---- transactions ---------------------------------------------------------------------------
 
+// A length-prefixed, kind-tagged serialization of a Value: equal requests give equal bytes, so
+// its SHA-256 identifies a TransactWriteItems request for ClientRequestToken idempotency.
+void canonical(std::string& out, const Value& v) {
+  auto put = [&](char tag, const std::string& s) {
+    out += tag;
+    out += std::to_string(s.size());
+    out += ':';
+    out += s;
+  };
+  switch (v.kind()) {
+    case Value::Kind::Null: out += 'z'; break;
+    case Value::Kind::Bool: out += v.as_bool() ? 't' : 'f'; break;
+    case Value::Kind::Integer: put('i', std::to_string(v.as_int())); break;
+    case Value::Kind::Double:
+    case Value::Kind::Timestamp: {
+      double d = v.is_double() ? v.as_double() : v.as_timestamp();
+      put('d', std::string(reinterpret_cast<const char*>(&d), sizeof d));
+      break;
+    }
+    case Value::Kind::String: put('s', v.as_string()); break;
+    case Value::Kind::List:
+      out += 'l' + std::to_string(v.size()) + ':';
+      for (const Value& e : v.as_list()) canonical(out, e);
+      break;
+    case Value::Kind::Map:
+      out += 'm' + std::to_string(v.size()) + ':';
+      for (const auto& [k, m] : v.as_map()) {
+        put('k', k);
+        canonical(out, m);
+      }
+      break;
+  }
+}
+
+constexpr int64_t kTokenLifetimeMs = 10 * 60 * 1000;  // AWS: a token is valid for 10 minutes
+
+// ClientRequestToken: true when this token already applied the same request (within its
+// lifetime), so the caller returns success without writing; throws on a different request;
+// otherwise records the token. Runs inside the transaction's write job.
+bool seen_token(Connection& c, const std::string& account, const std::string& token,
+                const std::string& digest, EpochMillis now) {
+  c.prepare("DELETE FROM ddb_tx_tokens WHERE expires_ms <= ?").bind(1, now).run();
+  Statement& s = c.prepare("SELECT digest FROM ddb_tx_tokens WHERE account = ? AND token = ?");
+  s.bind(1, account).bind(2, token);
+  if (s.step()) {
+    if (s.column_text(0) != digest) throw err::idempotent_parameter_mismatch();
+    return true;
+  }
+  c.prepare("INSERT INTO ddb_tx_tokens(account, token, digest, expires_ms) VALUES (?, ?, ?, ?)")
+      .bind(1, account).bind(2, token).bind(3, digest).bind(4, now + kTokenLifetimeMs).run();
+  return false;
+}
+
 Result transact_write_items(Ctx& x) {
   const Value* items = x.in.find("TransactItems");
   if (!items || !items->is_list() || items->as_list().empty())
@@ -1736,7 +1789,19 @@ Result transact_write_items(Ctx& x) {
       throw err::validation("Transaction request cannot include multiple operations on one item");
     ops.push_back(std::move(op));
   }
+  std::optional<std::string> token = x.in.get_string("ClientRequestToken");
+  if (token && (token->empty() || token->size() > 36))
+    throw err::validation("1 validation error detected: Value '" + *token +
+                          "' at 'clientRequestToken' failed to satisfy constraint: Member must "
+                          "have length less than or equal to 36");
+  std::string digest;
+  if (token) {
+    std::string bytes;
+    canonical(bytes, *items);
+    digest = sha256_hex(bytes);
+  }
   x.db.write([&](Connection& c) {
+    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) return;
     std::vector<std::optional<Item>> olds;
     std::string joined;
     Value reasons = Value::list();

@@ -102,6 +102,40 @@ class DynamoDbExtrasTests(unittest.TestCase):
         self.assertEqual(r["Error"]["Code"], "ValidationException")
         self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "a"}}))
 
+    # -- ClientRequestToken ------------------------------------------------------------------
+    def test_transact_write_client_request_token_is_idempotent(self):
+        t = self.create()
+        items = [{"Update": {"TableName": t, "Key": {"pk": {"S": "c"}},
+                             "UpdateExpression": "ADD n :one",
+                             "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+        token = uuid.uuid4().hex
+        for _ in range(3):
+            self.client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+        got = self.client.get_item(TableName=t, Key={"pk": {"S": "c"}})["Item"]
+        self.assertEqual(got["n"], {"N": "1"})  # applied once
+        other = [{"Put": {"TableName": t, "Item": {"pk": {"S": "d"}}}}]
+        r = self.fail(self.client.transact_write_items, TransactItems=other,
+                      ClientRequestToken=token)
+        self.assertEqual(r["Error"]["Code"], "IdempotentParameterMismatchException")
+        self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "d"}}))
+        # A new token applies again; no token applies every time.
+        self.client.transact_write_items(TransactItems=items, ClientRequestToken=uuid.uuid4().hex)
+        self.client.transact_write_items(TransactItems=items)
+        got = self.client.get_item(TableName=t, Key={"pk": {"S": "c"}})["Item"]
+        self.assertEqual(got["n"], {"N": "3"})
+
+    def test_cancelled_transaction_does_not_consume_its_token(self):
+        t = self.create()
+        token = uuid.uuid4().hex
+        items = [{"Put": {"TableName": t, "Item": {"pk": {"S": "e"}},
+                          "ConditionExpression": "attribute_exists(pk)"}}]
+        self.fail(self.client.transact_write_items, TransactItems=items, ClientRequestToken=token)
+        # The token was not recorded, so a different request with it is accepted.
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": t, "Item": {"pk": {"S": "f"}}}}],
+            ClientRequestToken=token)
+        self.assertIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "f"}}))
+
 
 if __name__ == "__main__":
     unittest.main()
