@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "services/dynamodb/errors.h"
 #include "services/dynamodb/expression.h"
 #include "services/dynamodb/number.h"
@@ -1879,11 +1880,79 @@ Result transact_get_items(Ctx& x) {
   return r;
 }
 
+// ---- Time to Live ---------------------------------------------------------------------------
+
+// True when item's TTL attribute is a number of epoch seconds at or before `now`. Like AWS,
+// values more than five years in the past are not treated as expiry times.
+bool expired(const Item& item, const std::string& attr, double now) {
+  auto it = item.find(attr);
+  if (it == item.end() || it->second.type != Type::N) return false;
+  double when = std::strtod(it->second.s.c_str(), nullptr);
+  return when <= now && when > now - 5 * 365.25 * 86400;
+}
+
+// One TTL pass: finds expired items of every table with TTL enabled (one read), then deletes
+// each in its own write job, re-checking table, item and expiry there.
+void sweep_expired(Database& db, const Clock& clock) {
+  double now = clock.now_seconds();
+  struct Expired {
+    int64_t table_id;
+    KeyBytes key;
+  };
+  std::vector<Expired> found;
+  db.read([&](Connection& c) {
+    std::vector<int64_t> ids;
+    Statement& s = c.prepare("SELECT id FROM ddb_tables WHERE instr(meta, '\"TimeToLive\"') > 0");
+    while (s.step()) ids.push_back(s.column_int(0));
+    for (int64_t id : ids) {
+      TablePtr t = load_table_by_id(c, id);
+      std::optional<std::string> attr = t ? t->meta.get_string("TimeToLive") : std::nullopt;
+      if (!attr) continue;
+      Statement& q = c.prepare("SELECT item FROM ddb_items WHERE table_id = ? AND idx = ''");
+      q.bind(1, id);
+      while (q.step()) {
+        Item item = decode_item(q.column_blob(0));
+        if (expired(item, *attr, now)) found.push_back({id, key_bytes_of(*t, item)});
+      }
+    }
+  });
+  for (const Expired& e : found) {
+    db.write([&](Connection& c) {
+      TablePtr t = load_table_by_id(c, e.table_id);
+      std::optional<std::string> attr = t ? t->meta.get_string("TimeToLive") : std::nullopt;
+      if (!attr) return;
+      std::optional<Item> old = get_row(c, t->id, e.key);
+      if (!old || !expired(*old, *attr, clock.now_seconds())) return;
+      store(c, *t, e.key, old, std::nullopt);
+    });
+  }
+}
+
 }  // namespace
 
 DynamoDbService::DynamoDbService(ServiceEnv& env)
     : env_(env), model_(builtin_model("dynamodb")) {
   ddb::migrate(env.db);
+  schedule_ttl_sweep();
+}
+
+DynamoDbService::~DynamoDbService() {
+  std::lock_guard<std::mutex> lock(ttl_mutex_);
+  stopping_ = true;
+  env_.scheduler.cancel(ttl_task_);
+}
+
+void DynamoDbService::schedule_ttl_sweep() {
+  std::lock_guard<std::mutex> lock(ttl_mutex_);
+  if (stopping_) return;
+  ttl_task_ = env_.scheduler.schedule_at(env_.clock.now_ms() + kTtlSweepMs, [this] {
+    try {
+      sweep_expired(env_.db, env_.clock);
+    } catch (const std::exception& e) {
+      log::warn(std::string("dynamodb: TTL sweep failed: ") + e.what());
+    }
+    schedule_ttl_sweep();
+  });
 }
 
 void DynamoDbService::reset() {

@@ -136,6 +136,36 @@ class DynamoDbExtrasTests(unittest.TestCase):
             ClientRequestToken=token)
         self.assertIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "f"}}))
 
+    # -- Time to Live ------------------------------------------------------------------------
+    def test_expired_items_are_deleted_in_the_background(self):
+        t = self.create()
+        self.client.update_time_to_live(
+            TableName=t, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        now = int(time.time())
+        put = lambda pk, **a: self.client.put_item(TableName=t, Item=dict(pk={"S": pk}, **a))
+        put("soon", exp={"N": str(now + 1)})
+        put("past", exp={"N": str(now - 100)})
+        put("later", exp={"N": str(now + 3600)})
+        put("string", exp={"S": str(now - 100)})       # not a number: never expires
+        put("ancient", exp={"N": str(now - 6 * 366 * 86400)})  # > 5 years ago: ignored
+        put("none")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            keys = {i["pk"]["S"] for i in self.client.scan(TableName=t)["Items"]}
+            if keys == {"later", "string", "ancient", "none"}:
+                break
+            time.sleep(0.25)
+        self.assertEqual(keys, {"later", "string", "ancient", "none"})
+        self.assertEqual(self.client.describe_table(TableName=t)["Table"]["ItemCount"], 4)
+
+    def test_tables_without_ttl_keep_expired_looking_items(self):
+        t = self.create()
+        self.client.put_item(TableName=t, Item={"pk": {"S": "a"}, "exp": {"N": "1"}})
+        self.client.update_time_to_live(
+            TableName=t, TimeToLiveSpecification={"Enabled": True, "AttributeName": "other"})
+        time.sleep(2.5)
+        self.assertIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "a"}}))
+
 
 if __name__ == "__main__":
     unittest.main()
