@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/http.h"
+#include "common/value.h"
 
 namespace nimbus {
 
@@ -29,6 +30,11 @@ struct ApiError : std::exception {
   // For SQS's JSON protocol: the legacy Query code sent in x-amzn-query-error
   // ("AWS.SimpleQueueService.NonExistentQueue"); empty means use `code`.
   std::string query_code;
+  // Extra top-level members of a JSON error body (DynamoDB's CancellationReasons, Item, ...):
+  // a Map whose members the json codec writes after __type and message, each by the model's
+  // error shape member of that name when there is one (so blobs are base64), else as-is.
+  // Null (the default) adds nothing; other codecs ignore it.
+  Value extra_json;
 
   ApiError() = default;
   ApiError(int status, std::string c, std::string m, bool sender = true)

@@ -368,6 +368,19 @@ class JsonCodec : public Codec {
     write_string(w, type);
     w.Key("message");
     write_string(w, error.message);
+    if (error.extra_json.is_map()) {
+      const Shape* shape = model.shape(error.code);
+      for (const auto& [name, member] : error.extra_json.as_map()) {
+        if (name == "__type" || name == "message" || member.is_null()) continue;
+        const Shape* member_shape = nullptr;
+        if (shape && shape->type == Shape::Type::Structure) {
+          for (const Member& m : shape->members)
+            if (m.name == name) member_shape = m.shape;
+        }
+        write_string(w, name);
+        write_value(w, member_shape, member);
+      }
+    }
     w.EndObject();
     HttpResponse response;
     response.status = error.http_status;

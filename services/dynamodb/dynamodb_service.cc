@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "services/dynamodb/errors.h"
 #include "services/dynamodb/expression.h"
 #include "services/dynamodb/number.h"
@@ -1109,6 +1110,23 @@ void check_return_values(const Value& in, std::initializer_list<const char*> all
 
 Value returned_item(const Item& item) { return item_to_value(item); }
 
+// ReturnValuesOnConditionCheckFailure of one write (or one transaction item): true for ALL_OLD.
+bool old_on_failure(const Value& in) {
+  std::string v = in.string_or("ReturnValuesOnConditionCheckFailure", "NONE");
+  if (v == "ALL_OLD") return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v +
+                        "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
+                        "Member must satisfy enum value set: [ALL_OLD, NONE]");
+}
+
+// ConditionalCheckFailedException, carrying the current item as "Item" when asked for.
+ApiError condition_failed(bool want_old, const std::optional<Item>& old) {
+  ApiError e = err::conditional_check_failed();
+  if (want_old && old) e.extra_json.set("Item", item_to_value(*old));
+  return e;
+}
+
 // Runs a write of one item (put, update or delete) in a write job: loads the old item,
 // checks the condition, computes the new item with `make`, stores.
 struct WriteOutcome {
@@ -1123,6 +1141,7 @@ Result put_item(Ctx& x) {
     throw err::validation("1 validation error detected: Value null at 'item' failed to satisfy "
                           "constraint: Member must not be null");
   Item item = item_from_value(*in.find("Item"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   check_item(*cached, item);
   KeyBytes k = key_bytes_of(*cached, item);
@@ -1132,7 +1151,7 @@ Result put_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     o.neu = item;
     store(c, *t, k, o.old, o.neu);
     return o;
@@ -1151,6 +1170,7 @@ Result delete_item(Ctx& x) {
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD"});
   Item key = key_from(*cached, in.find("Key"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   KeyBytes k = key_bytes_of(*cached, key);
   WriteOutcome w = x.db.write([&](Connection& c) {
@@ -1158,7 +1178,7 @@ Result delete_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     if (o.old) store(c, *t, k, o.old, std::nullopt);
     return o;
   });
@@ -1194,6 +1214,7 @@ Result update_item(Ctx& x) {
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
   Item key = key_from(*cached, in.find("Key"));
+  bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   std::vector<UpdateAction> actions;
   if (e.update) actions = *e.update;
@@ -1208,7 +1229,7 @@ Result update_item(Ctx& x) {
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw err::conditional_check_failed();
+      throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
     store(c, *t, k, o.old, o.neu);
     return o;
@@ -1666,6 +1687,59 @@ Result batch_write_item(Ctx& x) {
 
 // ---- transactions ---------------------------------------------------------------------------
 
+// A length-prefixed, kind-tagged serialization of a Value: equal requests give equal bytes, so
+// its SHA-256 identifies a TransactWriteItems request for ClientRequestToken idempotency.
+void canonical(std::string& out, const Value& v) {
+  auto put = [&](char tag, const std::string& s) {
+    out += tag;
+    out += std::to_string(s.size());
+    out += ':';
+    out += s;
+  };
+  switch (v.kind()) {
+    case Value::Kind::Null: out += 'z'; break;
+    case Value::Kind::Bool: out += v.as_bool() ? 't' : 'f'; break;
+    case Value::Kind::Integer: put('i', std::to_string(v.as_int())); break;
+    case Value::Kind::Double:
+    case Value::Kind::Timestamp: {
+      double d = v.is_double() ? v.as_double() : v.as_timestamp();
+      put('d', std::string(reinterpret_cast<const char*>(&d), sizeof d));
+      break;
+    }
+    case Value::Kind::String: put('s', v.as_string()); break;
+    case Value::Kind::List:
+      out += 'l' + std::to_string(v.size()) + ':';
+      for (const Value& e : v.as_list()) canonical(out, e);
+      break;
+    case Value::Kind::Map:
+      out += 'm' + std::to_string(v.size()) + ':';
+      for (const auto& [k, m] : v.as_map()) {
+        put('k', k);
+        canonical(out, m);
+      }
+      break;
+  }
+}
+
+constexpr int64_t kTokenLifetimeMs = 10 * 60 * 1000;  // AWS: a token is valid for 10 minutes
+
+// ClientRequestToken: true when this token already applied the same request (within its
+// lifetime), so the caller returns success without writing; throws on a different request;
+// otherwise records the token. Runs inside the transaction's write job.
+bool seen_token(Connection& c, const std::string& account, const std::string& token,
+                const std::string& digest, EpochMillis now) {
+  c.prepare("DELETE FROM ddb_tx_tokens WHERE expires_ms <= ?").bind(1, now).run();
+  Statement& s = c.prepare("SELECT digest FROM ddb_tx_tokens WHERE account = ? AND token = ?");
+  s.bind(1, account).bind(2, token);
+  if (s.step()) {
+    if (s.column_text(0) != digest) throw err::idempotent_parameter_mismatch();
+    return true;
+  }
+  c.prepare("INSERT INTO ddb_tx_tokens(account, token, digest, expires_ms) VALUES (?, ?, ?, ?)")
+      .bind(1, account).bind(2, token).bind(3, digest).bind(4, now + kTokenLifetimeMs).run();
+  return false;
+}
+
 Result transact_write_items(Ctx& x) {
   const Value* items = x.in.find("TransactItems");
   if (!items || !items->is_list() || items->as_list().empty())
@@ -1682,6 +1756,7 @@ Result transact_write_items(Ctx& x) {
     std::optional<Item> item;
     Exprs exprs;
     std::vector<UpdateAction> actions;
+    bool want_old = false;
   };
   std::vector<Op> ops;
   std::set<std::pair<int64_t, KeyBytes>> seen;
@@ -1695,6 +1770,7 @@ Result transact_write_items(Ctx& x) {
     else throw err::validation("TransactItems can only contain one of Check, Put, Update or Delete");
     op.table = require_table(x, table_name_of(*spec));
     op.exprs = parse_exprs(*spec);
+    op.want_old = old_on_failure(*spec);
     if (op.kind == Op::Check && !op.exprs.condition)
       throw err::validation("The ConditionExpression is required for ConditionCheck");
     if (op.kind == Op::Put) {
@@ -1714,21 +1790,42 @@ Result transact_write_items(Ctx& x) {
       throw err::validation("Transaction request cannot include multiple operations on one item");
     ops.push_back(std::move(op));
   }
+  std::optional<std::string> token = x.in.get_string("ClientRequestToken");
+  if (token && (token->empty() || token->size() > 36))
+    throw err::validation("1 validation error detected: Value '" + *token +
+                          "' at 'clientRequestToken' failed to satisfy constraint: Member must "
+                          "have length less than or equal to 36");
+  std::string digest;
+  if (token) {
+    std::string bytes;
+    canonical(bytes, *items);
+    digest = sha256_hex(bytes);
+  }
   x.db.write([&](Connection& c) {
+    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) return;
     std::vector<std::optional<Item>> olds;
-    std::vector<std::string> reasons;
+    std::string joined;
+    Value reasons = Value::list();
     bool failed = false;
     for (Op& op : ops) {
       op.table = current(c, op.table);
       olds.push_back(get_row(c, op.table->id, op.bytes));
-      bool ok = !op.exprs.condition || evaluate(*op.exprs.condition, olds.back() ? *olds.back() : Item{});
-      reasons.push_back(ok ? "None" : "ConditionalCheckFailed");
+      const std::optional<Item>& old = olds.back();
+      bool ok = !op.exprs.condition || evaluate(*op.exprs.condition, old ? *old : Item{});
+      Value reason;
+      reason.set("Code", ok ? "None" : "ConditionalCheckFailed");
+      if (!ok) {
+        reason.set("Message", "The conditional request failed");
+        if (op.want_old && old) reason.set("Item", item_to_value(*old));
+      }
+      reasons.push_back(std::move(reason));
+      joined += std::string(joined.empty() ? "" : ", ") + (ok ? "None" : "ConditionalCheckFailed");
       failed = failed || !ok;
     }
     if (failed) {
-      std::string joined;
-      for (const std::string& s : reasons) joined += (joined.empty() ? "" : ", ") + s;
-      throw err::transaction_canceled(joined);
+      ApiError e = err::transaction_canceled(joined);
+      e.extra_json.set("CancellationReasons", std::move(reasons));
+      throw e;
     }
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];
@@ -1783,11 +1880,79 @@ Result transact_get_items(Ctx& x) {
   return r;
 }
 
+// ---- Time to Live ---------------------------------------------------------------------------
+
+// True when item's TTL attribute is a number of epoch seconds at or before `now`. Like AWS,
+// values more than five years in the past are not treated as expiry times.
+bool expired(const Item& item, const std::string& attr, double now) {
+  auto it = item.find(attr);
+  if (it == item.end() || it->second.type != Type::N) return false;
+  double when = std::strtod(it->second.s.c_str(), nullptr);
+  return when <= now && when > now - 5 * 365.25 * 86400;
+}
+
+// One TTL pass: finds expired items of every table with TTL enabled (one read), then deletes
+// each in its own write job, re-checking table, item and expiry there.
+void sweep_expired(Database& db, const Clock& clock) {
+  double now = clock.now_seconds();
+  struct Expired {
+    int64_t table_id;
+    KeyBytes key;
+  };
+  std::vector<Expired> found;
+  db.read([&](Connection& c) {
+    std::vector<int64_t> ids;
+    Statement& s = c.prepare("SELECT id FROM ddb_tables WHERE instr(meta, '\"TimeToLive\"') > 0");
+    while (s.step()) ids.push_back(s.column_int(0));
+    for (int64_t id : ids) {
+      TablePtr t = load_table_by_id(c, id);
+      std::optional<std::string> attr = t ? t->meta.get_string("TimeToLive") : std::nullopt;
+      if (!attr) continue;
+      Statement& q = c.prepare("SELECT item FROM ddb_items WHERE table_id = ? AND idx = ''");
+      q.bind(1, id);
+      while (q.step()) {
+        Item item = decode_item(q.column_blob(0));
+        if (expired(item, *attr, now)) found.push_back({id, key_bytes_of(*t, item)});
+      }
+    }
+  });
+  for (const Expired& e : found) {
+    db.write([&](Connection& c) {
+      TablePtr t = load_table_by_id(c, e.table_id);
+      std::optional<std::string> attr = t ? t->meta.get_string("TimeToLive") : std::nullopt;
+      if (!attr) return;
+      std::optional<Item> old = get_row(c, t->id, e.key);
+      if (!old || !expired(*old, *attr, clock.now_seconds())) return;
+      store(c, *t, e.key, old, std::nullopt);
+    });
+  }
+}
+
 }  // namespace
 
 DynamoDbService::DynamoDbService(ServiceEnv& env)
     : env_(env), model_(builtin_model("dynamodb")) {
   ddb::migrate(env.db);
+  schedule_ttl_sweep();
+}
+
+DynamoDbService::~DynamoDbService() {
+  std::lock_guard<std::mutex> lock(ttl_mutex_);
+  stopping_ = true;
+  env_.scheduler.cancel(ttl_task_);
+}
+
+void DynamoDbService::schedule_ttl_sweep() {
+  std::lock_guard<std::mutex> lock(ttl_mutex_);
+  if (stopping_) return;
+  ttl_task_ = env_.scheduler.schedule_at(env_.clock.now_ms() + kTtlSweepMs, [this] {
+    try {
+      sweep_expired(env_.db, env_.clock);
+    } catch (const std::exception& e) {
+      log::warn(std::string("dynamodb: TTL sweep failed: ") + e.what());
+    }
+    schedule_ttl_sweep();
+  });
 }
 
 void DynamoDbService::reset() {

@@ -9,6 +9,9 @@
 // PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
 // TransactWriteItems, TransactGetItems. Other operations answer NotImplemented.
 //
+// Time to Live: every kTtlSweepMs a scheduler task deletes the expired items (TTL attribute a
+// number of epoch seconds not after now) of tables with TTL enabled, one write job per item.
+//
 // Thread-safety: call() runs on many threads; table metadata is cached behind a mutex and
 // re-validated (by version) inside every write job.
 #pragma once
@@ -17,6 +20,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/scheduler.h"
 #include "services/dynamodb/table.h"
 #include "services/service.h"
 
@@ -25,6 +29,8 @@ namespace nimbus {
 class DynamoDbService : public Service {
  public:
   explicit DynamoDbService(ServiceEnv& env);
+  ~DynamoDbService() override;
+  static constexpr EpochMillis kTtlSweepMs = 1000;
   std::string_view name() const override { return "dynamodb"; }
   const ServiceModel& model() const override { return model_; }
   Result call(CallContext& context, const Value& input) override;
@@ -42,6 +48,10 @@ class DynamoDbService : public Service {
   const ServiceModel& model_;
   std::mutex cache_mutex_;
   std::unordered_map<std::string, ddb::TablePtr> cache_;
+  void schedule_ttl_sweep();
+  std::mutex ttl_mutex_;
+  bool stopping_ = false;
+  Scheduler::TaskId ttl_task_ = 0;
 };
 
 }  // namespace nimbus

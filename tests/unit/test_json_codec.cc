@@ -214,6 +214,31 @@ TEST_CASE("json encode_error: DynamoDB __type and message with x-amz-crc32") {
             "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException") != std::string::npos);
 }
 
+TEST_CASE("json encode_error: extra_json members follow message, typed by the error shape") {
+  const ServiceModel& model = builtin_model("dynamodb");
+  ApiError e(400, "TransactionCanceledException", "Transaction cancelled");
+  Value none;
+  none.set("Code", "None");
+  Value failed;
+  failed.set("Code", "ConditionalCheckFailed").set("Message", "The conditional request failed");
+  failed["Item"]["pk"].set("S", "k");
+  failed["Item"]["bin"].set("B", std::string("\x00\x01", 2));
+  e.extra_json.set("CancellationReasons", ValueList{none, failed});
+  HttpResponse r = codec_for("json").encode_error(model, e, meta());
+  CHECK(r.body ==
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",)"
+        R"("message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},)"
+        R"({"Item":{"pk":{"S":"k"},"bin":{"B":"AAE="}},"Code":"ConditionalCheckFailed",)"
+        R"("Message":"The conditional request failed"}]})");
+  CHECK(*r.header("x-amz-crc32") == std::to_string(crc32(r.body)));
+
+  // A code the model does not know still gets its members, written by their own kinds.
+  ApiError odd(400, "OddException", "odd");
+  odd.extra_json.set("Count", 2).set("Skipped", Value());
+  CHECK(codec_for("json").encode_error(model, odd, meta()).body ==
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#OddException","message":"odd","Count":2})");
+}
+
 TEST_CASE("json encode_error: SQS adds x-amzn-query-error with the legacy code and fault") {
   const ServiceModel& model = builtin_model("sqs");
   ApiError e(400, "QueueDoesNotExist", "The specified queue does not exist.");
