@@ -5,6 +5,7 @@
 // and applies per-component schema migrations recorded in nimbus_schema.
 #include "storage/database.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace nimbus {
 
@@ -20,14 +22,35 @@ namespace {
 
 constexpr size_t kMaxBatch = 256;  // bounds the latency a job can add to the others of its batch
 
-// A fresh directory only this process uses, in memory (/dev/shm) when the machine has one.
+constexpr std::string_view kEphemeralPrefix = "nimbus-ephemeral-db-";
+
+// Removes the ephemeral directories (ours: named after their process) of processes that are
+// gone, e.g. killed with SIGKILL before they could clean up.
+void sweep_dead_ephemeral_dirs(const std::filesystem::path& base) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kEphemeralPrefix, 0) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + kEphemeralPrefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
+// A fresh directory only this process uses, in memory (/dev/shm) when the machine has one:
+// <base>/nimbus-ephemeral-db-<pid>-XXXXXX, mode 0700.
 std::string make_private_temp_dir() {
   std::error_code ec;
   std::filesystem::path base = "/dev/shm";
   if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK | X_OK) != 0)
     base = std::filesystem::temp_directory_path(ec);
   if (ec) base = "/tmp";
-  std::string pattern = (base / "nimbus-ephemeral-db-XXXXXX").string();
+  sweep_dead_ephemeral_dirs(base);
+  std::string pattern =
+      (base / (std::string(kEphemeralPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
   if (!::mkdtemp(pattern.data()))
     throw StorageError(SQLITE_CANTOPEN, "cannot create a temporary directory under " +
                                             base.string() + ": " + std::strerror(errno));

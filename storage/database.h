@@ -23,8 +23,9 @@
 // a dirty read). Ephemeral mode works the same way on a database file in a private temporary
 // directory (mode 0700, under /dev/shm when the machine has it, so it lives in memory; else under
 // the system temp directory) with synchronous=OFF; `path` and `durability` are ignored. The
-// directory is removed when the Database is destroyed (normal exit, SIGINT/SIGTERM); only a
-// process killed with SIGKILL leaves a `nimbus-ephemeral-db-*` directory behind.
+// directory (`nimbus-ephemeral-db-<pid>-*`) is removed when the Database is destroyed (normal
+// exit, SIGINT/SIGTERM); one left behind by a process killed with SIGKILL is removed by the next
+// ephemeral Database opened on the machine.
 // A read() must not write; statements it leaves unfinished are reset when it returns.
 //
 // Thread-safety: write() and read() may be called from any number of threads, but not from

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -340,6 +341,24 @@ TEST_CASE("ephemeral readers see committed writes and nothing survives close") {
     CHECK_THROWS_AS(count_rows(other, "t"), StorageError);
   }
   CHECK_FALSE(std::filesystem::exists(where));  // removed with the Database
+}
+
+TEST_CASE("an ephemeral database sweeps away directories left by killed processes") {
+  std::string base;
+  {
+    Database probe(ephemeral_options());
+    base = std::filesystem::path(probe.ephemeral_directory()).parent_path().string();
+  }
+  // 99999999 is above any pid_max, so no such process exists.
+  auto stale = std::filesystem::path(base) / "nimbus-ephemeral-db-99999999-abcdef";
+  auto live = std::filesystem::path(base) / ("nimbus-ephemeral-db-" +
+                                              std::to_string(::getpid()) + "-zzzzzz");
+  std::filesystem::create_directories(stale);
+  std::filesystem::create_directories(live);
+  Database db(ephemeral_options());
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK(std::filesystem::exists(live));  // our own process is alive: left alone
+  std::filesystem::remove_all(live);
 }
 
 TEST_CASE("ephemeral reads run concurrently with each other") {
