@@ -223,7 +223,7 @@ def make_servers(args, server_cpus):
         Server("nimbus", "nimbus", nimbus_argv([]), "/_nimbus/health", cpu_list=server_cpus,
                note="default durability (normal: acknowledged writes survive kill -9)"),
         Server("nimbus-ephemeral", "nimbus", nimbus_argv(["--ephemeral"]), "/_nimbus/health",
-               cpu_list=server_cpus, note="--ephemeral: everything in memory"),
+               cpu_list=server_cpus, note="--ephemeral: private temp dirs, database in /dev/shm"),
     ]
     skip = set(args.skip)
     if shutil.which("moto_server") and "moto" not in skip:

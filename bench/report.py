@@ -206,7 +206,8 @@ def write(report, md_path, svg_path):
     L.append("")
     L.append("`nimbus` runs with the default durability (`--durability normal`: SQLite in WAL "
              "mode, every acknowledged write survives `kill -9`); `nimbus-ephemeral` runs with "
-             "`--ephemeral` (everything in memory, nothing survives exit). Ratios in the tables "
+             "`--ephemeral` (state in private temporary directories, the database under /dev/shm; "
+             "nothing survives exit). Ratios in the tables "
              "are against the default. Writes, default vs ephemeral:")
     L.append("")
     for label in report["ops"]:

@@ -47,6 +47,12 @@ size_t StringBodyReader::read(char* buffer, size_t size) {
   return n;
 }
 
+std::optional<std::string_view> StringBodyReader::take_buffered() {
+  std::string_view rest = data_.substr(offset_);
+  offset_ = data_.size();
+  return rest;
+}
+
 std::string HttpRequest::host_name() const {
   std::string host = header_or("Host");
   // Bracketed IPv6 literal: keep the brackets' content, drop the port.

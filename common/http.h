@@ -39,6 +39,10 @@ class BodyReader {
   virtual size_t read(char* buffer, size_t size) = 0;
   // The length the client announced (Content-Length), if any.
   virtual std::optional<uint64_t> announced_length() const = 0;
+  // When the rest of the body is already in memory: hands it over without a copy (valid while
+  // the reader lives) and consumes it, so read() then returns 0. Otherwise nullopt, and the
+  // body is read with read().
+  virtual std::optional<std::string_view> take_buffered() { return std::nullopt; }
 };
 
 // Reads a BodyReader to its end into a string; throws ApiError when more than max_bytes arrive.
@@ -50,6 +54,7 @@ class StringBodyReader : public BodyReader {
   explicit StringBodyReader(std::string_view data) : data_(data) {}
   size_t read(char* buffer, size_t size) override;
   std::optional<uint64_t> announced_length() const override { return data_.size(); }
+  std::optional<std::string_view> take_buffered() override;
 
  private:
   std::string_view data_;

@@ -24,6 +24,11 @@ using tcp = net::ip::tcp;
 
 constexpr size_t kResponseChunk = 256 * 1024;
 constexpr size_t kBufferedReadChunk = 64 * 1024;
+// Beast reads the socket into buffer_ in pieces of at most its free capacity (and at most
+// 64 KiB), so a large body needs a roomy buffer_ or it arrives a few hundred bytes per syscall.
+constexpr size_t kBodyReadBuffer = 64 * 1024;
+// Beyond this, buffer_ is shrunk after a request so idle connections stay small.
+constexpr size_t kIdleBufferLimit = 16 * 1024;
 
 inline bool is_disconnect(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == net::error::eof ||
@@ -187,6 +192,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void continue_body(const RequestHandler::BodyPlan& plan) {
     if (parser_->is_done()) return dispatch(nullptr);
+    {
+      auto remaining = parser_->content_length_remaining();
+      if (!remaining || *remaining > kIdleBufferLimit)
+        buffer_.reserve(std::max(buffer_.size() + kBodyReadBuffer, buffer_.capacity()));
+    }
     if (plan.buffer) {
       max_buffered_ = plan.max_buffered;
       if (auto length = parser_->content_length()) {
@@ -343,6 +353,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     body_reader_.reset();
     end_request();
     if (ec || !keep_alive_) return close();
+    if (buffer_.capacity() > kIdleBufferLimit) buffer_.shrink_to_fit();
     read_header();
   }
 

@@ -1,18 +1,61 @@
-// Database (storage/database.h): opens the SQLite store (WAL file or in-memory), runs the one
+// Database (storage/database.h): opens the SQLite store (a WAL file; for --ephemeral one in a
+// private temporary directory, in /dev/shm when present, removed on close), runs the one
 // writer thread that group-commits queued write jobs (one BEGIN IMMEDIATE ... COMMIT per batch,
 // one SAVEPOINT per job so a failing job rolls back alone), lends reader connections to read(),
 // and applies per-component schema migrations recorded in nimbus_schema.
 #include "storage/database.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace nimbus {
 
 namespace {
 
 constexpr size_t kMaxBatch = 256;  // bounds the latency a job can add to the others of its batch
+
+constexpr std::string_view kEphemeralPrefix = "nimbus-ephemeral-db-";
+
+// Removes the ephemeral directories (ours: named after their process) of processes that are
+// gone, e.g. killed with SIGKILL before they could clean up.
+void sweep_dead_ephemeral_dirs(const std::filesystem::path& base) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kEphemeralPrefix, 0) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + kEphemeralPrefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
+// A fresh directory only this process uses, in memory (/dev/shm) when the machine has one:
+// <base>/nimbus-ephemeral-db-<pid>-XXXXXX, mode 0700.
+std::string make_private_temp_dir() {
+  std::error_code ec;
+  std::filesystem::path base = "/dev/shm";
+  if (!std::filesystem::is_directory(base, ec) || ::access(base.c_str(), W_OK | X_OK) != 0)
+    base = std::filesystem::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  sweep_dead_ephemeral_dirs(base);
+  std::string pattern =
+      (base / (std::string(kEphemeralPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (!::mkdtemp(pattern.data()))
+    throw StorageError(SQLITE_CANTOPEN, "cannot create a temporary directory under " +
+                                            base.string() + ": " + std::strerror(errno));
+  return pattern;
+}
 
 const char* synchronous_pragma(Durability durability) {
   switch (durability) {
@@ -69,14 +112,15 @@ struct Database::Job {
 
 Database::Database(const DatabaseOptions& options) : options_(options) {
   if (options_.ephemeral) {
-    uri_ = ":memory:";
-    writer_ = std::make_unique<Connection>(uri_, false);
-    writer_->exec("PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;");
+    ephemeral_dir_ = make_private_temp_dir();
+    uri_ = (std::filesystem::path(ephemeral_dir_) / "nimbus.db").string();
   } else {
     if (options_.path.empty()) {
       throw StorageError(SQLITE_MISUSE, "database path is empty (and not ephemeral)");
     }
     uri_ = options_.path;
+  }
+  try {
     writer_ = std::make_unique<Connection>(uri_, false);
     Statement& wal = writer_->prepare("PRAGMA journal_mode=WAL");
     std::string mode = wal.step() ? wal.column_text(0) : "";
@@ -85,7 +129,9 @@ Database::Database(const DatabaseOptions& options) : options_(options) {
       throw StorageError(SQLITE_ERROR,
                          "cannot switch " + uri_ + " to WAL mode (got '" + mode + "')");
     }
-    writer_->exec(synchronous_pragma(options_.durability));
+    // Ephemeral state dies with the process anyway, so it never waits for the disk.
+    writer_->exec(options_.ephemeral ? "PRAGMA synchronous=OFF"
+                                     : synchronous_pragma(options_.durability));
     writer_->exec("PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;");
     int count = options_.reader_count < 1 ? 1 : options_.reader_count;
     for (int i = 0; i < count; ++i) {
@@ -94,6 +140,12 @@ Database::Database(const DatabaseOptions& options) : options_(options) {
       idle_readers_.push_back(reader.get());
       readers_.push_back(std::move(reader));
     }
+  } catch (...) {
+    idle_readers_.clear();
+    readers_.clear();
+    writer_.reset();
+    remove_ephemeral_dir();
+    throw;
   }
   writer_thread_ = std::thread([this] { writer_loop(); });
 }
@@ -114,6 +166,13 @@ Database::~Database() {
     }
   }
   writer_.reset();
+  remove_ephemeral_dir();
+}
+
+void Database::remove_ephemeral_dir() {
+  if (ephemeral_dir_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(ephemeral_dir_, ignored);
 }
 
 // ---- writes ----------------------------------------------------------------------------------
@@ -321,16 +380,6 @@ Connection* Database::acquire_reader() {
   if (std::this_thread::get_id() == writer_thread_.get_id()) {
     throw std::logic_error("Database::read() called from inside a write job");
   }
-  if (options_.ephemeral) {
-    writer_connection_mutex_.lock();
-    try {
-      writer_->prepare("PRAGMA query_only=1").run();
-    } catch (...) {
-      writer_connection_mutex_.unlock();
-      throw;
-    }
-    return writer_.get();
-  }
   std::unique_lock<std::mutex> lock(readers_mutex_);
   readers_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
   Connection* connection = idle_readers_.back();
@@ -340,14 +389,6 @@ Connection* Database::acquire_reader() {
 
 void Database::release_reader(Connection* connection) {
   rollback_quietly(*connection);  // resets unfinished statements; ends a BEGIN the read left open
-  if (options_.ephemeral) {
-    try {
-      writer_->prepare("PRAGMA query_only=0").run();
-    } catch (...) {
-    }
-    writer_connection_mutex_.unlock();
-    return;
-  }
   {
     std::lock_guard<std::mutex> lock(readers_mutex_);
     idle_readers_.push_back(connection);

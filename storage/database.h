@@ -14,16 +14,18 @@
 // A batch holds up to 256 jobs. If COMMIT itself fails (I/O error, a DEFERRABLE foreign key),
 // every job of the batch gets that error and none of them is kept; so avoid deferred
 // constraints. Never call write() or read() from inside a write job (std::logic_error); do all
-// the job's reads on the Connection it is given. Do not nest read() calls either (ephemeral
-// mode would deadlock; file mode could exhaust the pool).
+// the job's reads on the Connection it is given. Do not nest read() calls either (they could
+// exhaust the pool).
 //
-// Connections. File mode: one read-write connection owned by the writer thread and
-// `reader_count` read-only connections in a pool (read() blocks while all are borrowed); WAL lets
-// readers run next to the writer, each read() seeing the last committed state. Ephemeral mode:
-// one in-memory connection, used by the writer thread and, under a mutex the writer holds for a
-// whole batch, by read() (with query_only set); reads are then serialized with each other and
-// with write batches, which is plenty for tests and keeps every read on committed state (no
-// shared-cache table locks, no read_uncommitted). reader_count is ignored there.
+// Connections: one read-write connection owned by the writer thread and `reader_count`
+// read-only connections in a pool (read() blocks while all are borrowed); WAL lets readers run
+// next to the writer and next to each other, each read() seeing the last committed state (never
+// a dirty read). Ephemeral mode works the same way on a database file in a private temporary
+// directory (mode 0700, under /dev/shm when the machine has it, so it lives in memory; else under
+// the system temp directory) with synchronous=OFF; `path` and `durability` are ignored. The
+// directory (`nimbus-ephemeral-db-<pid>-*`) is removed when the Database is destroyed (normal
+// exit, SIGINT/SIGTERM); one left behind by a process killed with SIGKILL is removed by the next
+// ephemeral Database opened on the machine.
 // A read() must not write; statements it leaves unfinished are reset when it returns.
 //
 // Thread-safety: write() and read() may be called from any number of threads, but not from
@@ -58,7 +60,7 @@ enum class Durability {
 
 struct DatabaseOptions {
   std::string path;            // file path; ignored when ephemeral
-  bool ephemeral = false;      // in-memory, gone at exit
+  bool ephemeral = false;      // private temp (memory-backed) directory, removed on close
   Durability durability = Durability::Normal;
   int reader_count = 4;
 };
@@ -100,6 +102,8 @@ class Database {
   void wipe();
   Durability durability() const { return options_.durability; }
   bool ephemeral() const { return options_.ephemeral; }
+  // Ephemeral mode: the private directory holding the database (empty in file mode).
+  const std::string& ephemeral_directory() const { return ephemeral_dir_; }
 
   // Statistics of the writer thread: committed write transactions (a batch is one) and write
   // jobs run (including failed ones). jobs() / commits() is the mean batch size.
@@ -129,11 +133,13 @@ class Database {
   void finish(const std::vector<Job*>& jobs);
   Connection* acquire_reader();
   void release_reader(Connection* connection);
+  void remove_ephemeral_dir();
 
   DatabaseOptions options_;
   std::string uri_;
+  std::string ephemeral_dir_;
   std::unique_ptr<Connection> writer_;
-  // Held by the writer thread while it runs a batch; in ephemeral mode read() holds it too.
+  // Held by the writer thread while it runs a batch.
   std::mutex writer_connection_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_readers_;

@@ -337,11 +337,16 @@ S3Service::Received S3Service::receive_body(CallContext& context, const Value& i
     size += bytes.size();
   };
   if (context.body) {
-    std::string buffer(kChunkBytes, '\0');
-    for (;;) {
-      size_t n = context.body->read(buffer.data(), buffer.size());
-      if (n == 0) break;
-      consume(std::string_view(buffer.data(), n));
+    // A body buffered whole (the usual S3 PUT up to 1 MiB) is hashed and written in place.
+    if (std::optional<std::string_view> whole = context.body->take_buffered()) {
+      consume(*whole);
+    } else {
+      std::string buffer(kChunkBytes, '\0');
+      for (;;) {
+        size_t n = context.body->read(buffer.data(), buffer.size());
+        if (n == 0) break;
+        consume(std::string_view(buffer.data(), n));
+      }
     }
   } else if (const Value* body = input.find("Body"); body && body->is_string()) {
     consume(body->as_string());

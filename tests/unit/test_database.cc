@@ -3,13 +3,16 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -308,17 +311,85 @@ TEST_CASE("the database file is in WAL mode with foreign keys enforced") {
                   StorageError);
 }
 
-TEST_CASE("ephemeral readers see committed writes and nothing is written to disk") {
-  Database db(ephemeral_options());
-  CHECK(db.ephemeral());
-  db.migrate("t", {"CREATE TABLE t(x)"});
-  for (int i = 0; i < 10; ++i) {
-    db.write([&](Connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).run(); });
-    CHECK(count_rows(db, "t") == i + 1);
+TEST_CASE("ephemeral readers see committed writes and nothing survives close") {
+  std::string where;
+  {
+    Database db(ephemeral_options());
+    CHECK(db.ephemeral());
+    where = db.ephemeral_directory();
+    REQUIRE(!where.empty());
+    CHECK(std::filesystem::is_directory(where));
+    if (std::filesystem::is_directory("/dev/shm")) CHECK(where.rfind("/dev/shm/", 0) == 0);
+    auto perms = std::filesystem::status(where).permissions();
+    CHECK((perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+          std::filesystem::perms::none);
+    db.migrate("t", {"CREATE TABLE t(x)"});
+    for (int i = 0; i < 10; ++i) {
+      db.write([&](Connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).run(); });
+      CHECK(count_rows(db, "t") == i + 1);
+    }
+    // WAL mode without waiting for the disk.
+    std::string mode = db.read([](Connection& c) {
+      Statement& s = c.prepare("PRAGMA journal_mode");
+      s.step();
+      return s.column_text(0);
+    });
+    CHECK(mode == "wal");
+    // Two databases are independent.
+    Database other(ephemeral_options());
+    CHECK(other.ephemeral_directory() != where);
+    CHECK_THROWS_AS(count_rows(other, "t"), StorageError);
   }
-  // Two databases are independent.
-  Database other(ephemeral_options());
-  CHECK_THROWS_AS(count_rows(other, "t"), StorageError);
+  CHECK_FALSE(std::filesystem::exists(where));  // removed with the Database
+}
+
+TEST_CASE("an ephemeral database sweeps away directories left by killed processes") {
+  std::string base;
+  {
+    Database probe(ephemeral_options());
+    base = std::filesystem::path(probe.ephemeral_directory()).parent_path().string();
+  }
+  // 99999999 is above any pid_max, so no such process exists.
+  auto stale = std::filesystem::path(base) / "nimbus-ephemeral-db-99999999-abcdef";
+  auto live = std::filesystem::path(base) / ("nimbus-ephemeral-db-" +
+                                              std::to_string(::getpid()) + "-zzzzzz");
+  std::filesystem::create_directories(stale);
+  std::filesystem::create_directories(live);
+  Database db(ephemeral_options());
+  CHECK_FALSE(std::filesystem::exists(stale));
+  CHECK(std::filesystem::exists(live));  // our own process is alive: left alone
+  std::filesystem::remove_all(live);
+}
+
+TEST_CASE("ephemeral reads run concurrently with each other") {
+  Database db(ephemeral_options());
+  db.migrate("t", {"CREATE TABLE t(x)"});
+  db.write([](Connection& c) { c.exec("INSERT INTO t VALUES(1)"); });
+  // The first read waits, inside read(), for a second read to finish: with reads serialized
+  // (the old design) the second could not start and the wait would time out.
+  std::mutex m;
+  std::condition_variable cv;
+  bool second_done = false;
+  bool saw_second = false;
+  std::thread first([&] {
+    db.read([&](Connection& c) {
+      Statement& s = c.prepare("SELECT count(*) FROM t");
+      CHECK(s.step());
+      CHECK(s.column_int(0) == 1);
+      std::unique_lock<std::mutex> lock(m);
+      saw_second = cv.wait_for(lock, std::chrono::seconds(5), [&] { return second_done; });
+      return 0;
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(count_rows(db, "t") == 1);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    second_done = true;
+  }
+  cv.notify_all();
+  first.join();
+  CHECK(saw_second);
 }
 
 TEST_CASE("read() refuses to write in file and ephemeral mode") {
