@@ -4,6 +4,8 @@
 #pragma once
 
 #include <doctest/doctest.h>
+
+#include "tests/unit/temp_dir.h"
 #include <stdlib.h>
 
 #include <atomic>
@@ -26,18 +28,7 @@ using namespace nimbus;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-s3-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
+using nimbus::testing::TempDir;
 
 class NoScheduler : public Scheduler {
  public:

@@ -1,6 +1,8 @@
 // Tests for BlobStore (storage/blob_store.h): write/commit/read round trips, segmented reads,
 // cleanup of uncommitted and crashed writers, removal, wipe, and ids that could escape the dir.
 #include <doctest/doctest.h>
+
+#include "tests/unit/temp_dir.h"
 #include <stdlib.h>
 
 #include <filesystem>
@@ -15,18 +17,7 @@ using namespace nimbus;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-blob-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
+using nimbus::testing::TempDir;
 
 // Bytes that differ at every position, so a misplaced offset shows.
 std::string pattern_bytes(size_t size, unsigned seed = 1) {

@@ -1,6 +1,8 @@
 // Tests for Database (storage/database.h): migrations, write() results and rollback, group
 // commit, persistence across reopen, readers next to writers in file and ephemeral mode, wipe().
 #include <doctest/doctest.h>
+
+#include "tests/unit/temp_dir.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -25,19 +27,7 @@ using namespace nimbus;
 namespace {
 
 // A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-db-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using nimbus::testing::TempDir;
 
 DatabaseOptions file_options(const TempDir& dir, Durability durability = Durability::Normal) {
   DatabaseOptions options;

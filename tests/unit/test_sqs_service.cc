@@ -4,6 +4,8 @@
 // proves (SQS API reference and Developer Guide: visibility timeout, long polling, dead-letter
 // queues, FIFO delivery logic).
 #include <doctest/doctest.h>
+
+#include "tests/unit/temp_dir.h"
 #include <stdlib.h>
 
 #include <atomic>
@@ -27,18 +29,7 @@ using namespace nimbus;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nimbus-sqs-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
+using nimbus::testing::TempDir;
 
 class RecordingScheduler : public Scheduler {
  public:
