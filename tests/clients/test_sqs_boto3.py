@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 from harness import Nimbus, ACCESS_KEY, SECRET_KEY
 
 
-def client(server):
-    return boto3.client("sqs", endpoint_url=server.endpoint, region_name="us-east-1",
+def client(server, region="us-east-1"):
+    return boto3.client("sqs", endpoint_url=server.endpoint, region_name=region,
                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
                         config=botocore.config.Config(retries={"max_attempts": 0},
                                                       read_timeout=30))
@@ -34,6 +34,15 @@ class SqsBoto3Test(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             fn(**kwargs)
         return cm.exception.response["Error"]
+
+    def test_queues_belong_to_the_region_the_request_was_signed_for(self):
+        # Queues are regional (SQS developer guide, "Queue and message identifiers"): the
+        # region in the SigV4 credential scope decides where a queue lives.
+        eu = client(self.server, "eu-west-1")
+        url = eu.create_queue(QueueName="regional")["QueueUrl"]
+        arn = eu.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        self.assertEqual(arn["QueueArn"], "arn:aws:sqs:eu-west-1:000000000000:regional")
+        self.assertNotIn("QueueUrls", self.sqs.list_queues(QueueNamePrefix="regional"))
 
     def test_queue_lifecycle(self):
         # CreateQueue is idempotent; GetQueueUrl, ListQueues with a prefix, DeleteQueue.
