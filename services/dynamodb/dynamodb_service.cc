@@ -15,6 +15,7 @@
 #include "services/dynamodb/errors.h"
 #include "services/dynamodb/expression.h"
 #include "services/dynamodb/number.h"
+#include "services/dynamodb/partiql_exec.h"
 
 namespace nimbus {
 namespace {
@@ -1880,6 +1881,14 @@ Result transact_get_items(Ctx& x) {
   return r;
 }
 
+// ---- PartiQL (services/dynamodb/partiql_exec.h runs statements as the operations above) -----
+
+Result execute_statement(Ctx& x) { return partiql::execute_statement(x.svc, x.call, x.in); }
+Result batch_execute_statement(Ctx& x) {
+  return partiql::batch_execute_statement(x.svc, x.call, x.in);
+}
+Result execute_transaction(Ctx& x) { return partiql::execute_transaction(x.svc, x.call, x.in); }
+
 // ---- Time to Live ---------------------------------------------------------------------------
 
 // True when item's TTL attribute is a number of epoch seconds at or before `now`. Like AWS,
@@ -2009,6 +2018,9 @@ Result DynamoDbService::call(CallContext& context, const Value& input) {
       {"BatchWriteItem", &batch_write_item},
       {"TransactWriteItems", &transact_write_items},
       {"TransactGetItems", &transact_get_items},
+      {"ExecuteStatement", &execute_statement},
+      {"BatchExecuteStatement", &batch_execute_statement},
+      {"ExecuteTransaction", &execute_transaction},
   };
   auto it = handlers.find(context.operation.name);
   if (it == handlers.end()) throw errors::not_implemented(context.operation.name);

@@ -7,7 +7,9 @@
 // create with backfill / delete, deletion protection), DeleteTable, TagResource, UntagResource,
 // ListTagsOfResource, DescribeLimits, DescribeEndpoints, UpdateTimeToLive, DescribeTimeToLive,
 // PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan, BatchGetItem, BatchWriteItem,
-// TransactWriteItems, TransactGetItems. Other operations answer NotImplemented.
+// TransactWriteItems, TransactGetItems, and PartiQL's ExecuteStatement, BatchExecuteStatement
+// and ExecuteTransaction (services/dynamodb/partiql_exec.h). Other operations answer
+// NotImplemented.
 //
 // Time to Live: every kTtlSweepMs a scheduler task deletes the expired items (TTL attribute a
 // number of epoch seconds not after now) of tables with TTL enabled, one write job per item.

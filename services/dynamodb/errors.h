@@ -28,6 +28,9 @@ inline ApiError resource_in_use(std::string message) {
 inline ApiError conditional_check_failed() {
   return make(400, "ConditionalCheckFailedException", "The conditional request failed");
 }
+inline ApiError duplicate_item() {
+  return make(400, "DuplicateItemException", "Duplicate primary key exists in table");
+}
 inline ApiError transaction_canceled(std::string reasons) {
   return make(400, "TransactionCanceledException",
               "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
