@@ -894,12 +894,6 @@ Value write_input(const Statement& s, const KeyDef& hash, const KeyDef& range) {
   return in;
 }
 
-std::string projection(const std::vector<Path>& paths, Builder& b) {
-  std::string out;
-  for (const Path& p : paths) out += (out.empty() ? "" : ", ") + b.path(p);
-  return out;
-}
-
 // A sort-key condition Query accepts as part of its key condition.
 bool range_condition(const Expr& c, const KeyDef& range) {
   if (range.name.empty()) return false;
@@ -948,16 +942,15 @@ void select_plan(const Statement& s, const KeyDef& hash, const KeyDef& range, Pl
       throw err::validation("Variable reference " + o.name +
                             " in ORDER BY clause must be part of the primary key");
   }
-  auto base = [&](Builder& b) {
+  auto base = [&]() {
     Value in = Value::map();
     in.set("TableName", s.table);
     if (!s.index.empty()) in.set("IndexName", s.index);
-    if (!s.projection.empty()) in.set("ProjectionExpression", projection(s.projection, b));
     return in;
   };
   if (!hash_part) {
     Builder b;
-    Value in = base(b);
+    Value in = base();
     if (s.has_where) in.set("FilterExpression", condition(s.where, b));
     b.into(in);
     out.reads.push_back(std::move(in));
@@ -991,7 +984,7 @@ void select_plan(const Statement& s, const KeyDef& hash, const KeyDef& range, Pl
   }
   for (const auto& [bytes, v] : ordered) {
     Builder b;
-    Value in = base(b);
+    Value in = base();
     std::string key = "(" + b.name(hash.name) + " = " + b.value(v) + ")";
     if (range_part) key += " AND " + condition(*range_part, b);
     in.set("KeyConditionExpression", key);
@@ -1001,15 +994,12 @@ void select_plan(const Statement& s, const KeyDef& hash, const KeyDef& range, Pl
     out.reads.push_back(std::move(in));
   }
   if (out.full_key && rest.empty()) {
-    Builder b;
     Value get = Value::map();
     get.set("TableName", s.table);
     Item key;
     key[hash.name] = hash_values[0];
     if (!range.name.empty()) key[range.name] = *equality(*range_part, range.name);
     get.set("Key", item_to_value(key));
-    if (!s.projection.empty()) get.set("ProjectionExpression", projection(s.projection, b));
-    b.into(get);
     out.get = std::move(get);
   }
 }

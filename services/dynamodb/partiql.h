@@ -73,7 +73,8 @@ struct Plan {
   // INSERT: PutItem; UPDATE: UpdateItem; DELETE: DeleteItem; EXISTS: ConditionCheck.
   Value write;
   // SELECT naming the whole primary key by equality and nothing else: the Get of a transaction
-  // (TableName, Key, ProjectionExpression); null otherwise.
+  // (TableName, Key); null otherwise. A SELECT's projection is not part of its reads: the
+  // executor applies it to whole items (see result_name), as PartiQL names results.
   Value get;
   bool full_key = false;  // the WHERE names the whole primary key by equality
 };

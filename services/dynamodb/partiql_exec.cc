@@ -385,6 +385,11 @@ Result execute_transaction(DynamoDbService& svc, CallContext& call, const Value&
     Value input = Value::map().set("TransactItems", std::move(items));
     copy_member(input, in, "ReturnConsumedCapacity");
     Value out = r.run("TransactGetItems", input);
+    for (size_t i = 0; i < statements.size(); ++i) {
+      Value& response = out["Responses"].as_list()[i];
+      if (Value* item = response.find("Item"))
+        *item = named_projection(*item, statements[i].statement.projection);
+    }
     result.output.set("Responses", *out.find("Responses"));
     return result;
   }

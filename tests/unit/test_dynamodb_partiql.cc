@@ -164,7 +164,7 @@ TEST_CASE("partiql: a SELECT on the partition key is a Query, otherwise a Scan")
   REQUIRE(q.reads.size() == 1);
   CHECK(holds(q.reads[0], "KeyConditionExpression", sample()));
   CHECK(holds(q.reads[0], "FilterExpression", sample()));
-  CHECK(q.reads[0].has("ProjectionExpression"));
+  CHECK_FALSE(q.reads[0].has("ProjectionExpression"));  // applied to whole items
   CHECK_FALSE(q.full_key);
   CHECK(q.get.is_null());
 
@@ -179,7 +179,6 @@ TEST_CASE("partiql: a SELECT on the partition key is a Query, otherwise a Scan")
   Plan get = plan_of("SELECT s FROM tbl WHERE sk = 1 AND pk = 'a'");
   CHECK(get.full_key);
   CHECK(get.get.find("Key")->find("sk")->find("N")->as_string() == "1");
-  CHECK(get.get.has("ProjectionExpression"));
   CHECK_FALSE(get.get.has("KeyConditionExpression"));
 
   Plan index = plan(parse("SELECT * FROM tbl.\"ByN\" WHERE n = 5", {}), KeyDef{"n", Type::N},
