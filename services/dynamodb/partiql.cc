@@ -369,6 +369,7 @@ class Parser {
     return left;
   }
   Expr negation() {
+    Depth depth(depth_);
     if (keyword("NOT")) {
       Expr e;
       e.kind = Expr::Kind::Not;
@@ -473,7 +474,20 @@ class Parser {
     return e;
   }
 
+  // Nesting (parentheses, NOT, collection literals) is bounded, so a hostile statement cannot
+  // exhaust the handler's stack.
+  struct Depth {
+    explicit Depth(int& d) : d_(d) {
+      if (++d_ > kMaxDepth) throw malformed("Statement is nested too deeply");
+    }
+    ~Depth() { --d_; }
+    int& d_;
+  };
+  static constexpr int kMaxDepth = 100;
+  int depth_ = 0;
+
   Expr primary() {
+    Depth depth(depth_);
     const Token t = peek();
     if (t.kind == Token::Kind::End) throw unexpected();
     if (t.kind == Token::Kind::String) {

@@ -282,8 +282,6 @@ Result execute_statement(DynamoDbService& svc, CallContext& call, const Value& i
   if (p.statement.is_read()) {
     result.output = run_select(r, p, in, capacity);
   } else {
-    if (in.has("NextToken") || in.has("Limit"))
-      throw err::validation("Limit and NextToken are only supported for SELECT statements");
     result.output = Value::map().set("Items", run_write(r, p, in, capacity));
   }
   set_capacity(result.output, capacity, true);

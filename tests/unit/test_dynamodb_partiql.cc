@@ -144,6 +144,10 @@ TEST_CASE("partiql: malformed statements get AWS's messages") {
         "DELETE statements.");
   CHECK(error_of("UPDATE tbl SET a = 1 WHERE pk = 'a' AND sk = 1 RETURNING ALL NEW") ==
         "Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause");
+  CHECK(error_of(("SELECT * FROM tbl WHERE " + std::string(5000, '(') + "n = 1" +
+                  std::string(5000, ')')).c_str()) == bad + "Statement is nested too deeply");
+  CHECK(error_of(("INSERT INTO tbl VALUE {'pk': 'a', 'sk': 1, 'l': " + std::string(5000, '[') +
+                  std::string(5000, ']') + "}").c_str()) == bad + "Statement is nested too deeply");
   CHECK(error_of("SELECT * FROM tbl WHERE n = 1e999").find("Number overflow") !=
         std::string::npos);
 }
