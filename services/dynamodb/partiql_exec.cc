@@ -194,6 +194,10 @@ Value run_select(Runner& r, const Prepared& p, const Value& in, Value& capacity)
     throw err::validation("1 validation error detected: Value '" + std::to_string(*limit) +
                           "' at 'limit' failed to satisfy constraint: Member must have value "
                           "greater than or equal to 1");
+  if (in.get_bool("ConsistentRead").value_or(false) && !p.statement.index.empty() &&
+      p.table->index(p.statement.index)->global)
+    throw err::validation("Strongly consistent read is not supported on Global Secondary "
+                          "Indexes");
   size_t read = 0;
   Value start;
   read_token(in, p.plan.reads.size(), &read, &start);

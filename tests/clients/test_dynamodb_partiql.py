@@ -225,6 +225,12 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         self.run_sql("INSERT INTO \"%s\" VALUE {'pk': 'b', 'sk': 1, 'g': 'red'}" % t)
         items = self.run_sql("SELECT pk FROM \"%s\".\"ByG\" WHERE g = 'red'" % t)["Items"]
         self.assertEqual(items, [{"pk": {"S": "b"}}])
+        code, message = self.sql_error("SELECT pk FROM \"%s\".\"ByG\" WHERE g = 'red'" % t,
+                                       ConsistentRead=True)
+        self.assertEqual(message, "Strongly consistent read is not supported on Global "
+                                  "Secondary Indexes")
+        code, _ = self.sql_error("INSERT INTO \"%s\".\"ByG\" VALUE {'pk': 'c', 'sk': 1}" % t)
+        self.assertEqual(code, "ValidationException")
         code, _ = self.sql_error("SELECT * FROM \"%s\".\"Nope\"" % t)
         self.assertEqual(code, "ValidationException")
 
