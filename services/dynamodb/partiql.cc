@@ -11,7 +11,8 @@
 //                WHERE expr [RETURNING (ALL | MODIFIED) (OLD | NEW) '*']
 //   delete    := DELETE FROM name WHERE expr [RETURNING ALL OLD '*']
 //   expr      := or ;  or := and (OR and)* ;  and := not (AND not)* ;  not := NOT not | pred
-//   pred      := sum [cmp sum | [NOT] BETWEEN sum AND sum | [NOT] IN ('(' | '[') sum,... (')' | ']')
+//   pred      := sum [cmp sum | [NOT] BETWEEN sum AND sum | [NOT] IN '(' sum, ... ')'
+//                     | [NOT] IN '[' sum, ... ']'
 //                     | IS [NOT] (MISSING | NULL | STRING | NUMERIC | ...)]
 //   sum       := primary (('+' | '-') primary)*
 //   primary   := '?' | string | number | TRUE | FALSE | NULL | MISSING | '[' list ']'
@@ -55,6 +56,9 @@ std::string lower(std::string s) {
   return s;
 }
 
+bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)); }
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
 std::vector<Token> tokenize(std::string_view in) {
   std::vector<Token> out;
   size_t i = 0;
@@ -88,22 +92,21 @@ std::vector<Token> tokenize(std::string_view in) {
       out.push_back({Token::Kind::String, quoted('\'')});
     } else if (c == '"') {
       out.push_back({Token::Kind::Quoted, quoted('"')});
-    } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '.' && i + 1 < in.size() && std::isdigit(static_cast<unsigned char>(in[i + 1])))) {
+    } else if (digit(c) || (c == '.' && i + 1 < in.size() && digit(in[i + 1]))) {
       size_t start = i;
-      while (i < in.size() && (std::isdigit(static_cast<unsigned char>(in[i])) || in[i] == '.')) ++i;
+      while (i < in.size() && (digit(in[i]) || in[i] == '.')) ++i;
       if (i < in.size() && (in[i] == 'e' || in[i] == 'E')) {
         size_t j = i + 1;
         if (j < in.size() && (in[j] == '+' || in[j] == '-')) ++j;
-        if (j < in.size() && std::isdigit(static_cast<unsigned char>(in[j]))) {
+        if (j < in.size() && digit(in[j])) {
           i = j;
-          while (i < in.size() && std::isdigit(static_cast<unsigned char>(in[i]))) ++i;
+          while (i < in.size() && digit(in[i])) ++i;
         }
       }
       out.push_back({Token::Kind::Number, std::string(in.substr(start, i - start))});
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t start = i;
-      while (i < in.size() && (std::isalnum(static_cast<unsigned char>(in[i])) || in[i] == '_')) ++i;
+      while (i < in.size() && word_char(in[i])) ++i;
       out.push_back({Token::Kind::Ident, std::string(in.substr(start, i - start))});
     } else {
       static const char* const two[] = {"<>", "!=", "<=", ">=", "<<", ">>"};
@@ -339,7 +342,7 @@ class Parser {
       } else if (punct("[")) {
         const Token& t = peek();
         if (t.kind == Token::Kind::Number &&
-            std::all_of(t.text.begin(), t.text.end(), [](char c) { return std::isdigit(c); })) {
+            std::all_of(t.text.begin(), t.text.end(), digit)) {
           if (t.text.size() > 9)
             throw err::validation("List index is not within the allowable range; index: [" +
                                   t.text + "]");
