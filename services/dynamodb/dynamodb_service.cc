@@ -1949,8 +1949,7 @@ void sweep_expired(Database& db, const Clock& clock) {
 
 DynamoDbService::DynamoDbService(ServiceEnv& env)
     : env_(env), model_(builtin_model("dynamodb")) {
-  ddb::migrate(env.db);
-  streams::migrate(env.db);
+  streams::migrate(env.db);  // the table schema, then the streams schema
   schedule_ttl_sweep();
 }
 

@@ -48,6 +48,16 @@ CREATE TABLE ddb_stream_records(
 CREATE INDEX ddb_stream_records_stream ON ddb_stream_records(stream_id, seq);
 CREATE TABLE ddb_stream_counter(last_seq INTEGER NOT NULL);
 INSERT INTO ddb_stream_counter(last_seq) VALUES (0);
+-- Tables whose stream was enabled before streams were recorded get their stream row.
+INSERT INTO ddb_streams(account, region, table_name, table_id, label, view_type, key_schema,
+                        created_ms, first_seq)
+  SELECT account, region, name, id, json_extract(meta, '$.StreamLabel'),
+         json_extract(meta, '$.StreamSpecification.StreamViewType'),
+         json_extract(meta, '$.KeySchema'),
+         CAST(coalesce(json_extract(meta, '$.Created'), 0) * 1000 AS INTEGER), 1
+  FROM ddb_tables
+  WHERE json_extract(meta, '$.StreamSpecification.StreamViewType') IS NOT NULL
+    AND json_extract(meta, '$.StreamLabel') IS NOT NULL;
 )sql",
   };
   return scripts;
@@ -206,7 +216,10 @@ std::string stream_arn(const std::string& region, const std::string& account,
 
 // ---- storage --------------------------------------------------------------------------------
 
-void migrate(Database& db) { db.migrate("dynamodbstreams", migrations()); }
+void migrate(Database& db) {
+  ddb::migrate(db);  // the streams schema refers to ddb_tables
+  db.migrate("dynamodbstreams", migrations());
+}
 
 std::string enable(Connection& c, const TableInfo& t, const std::string& view_type,
                    EpochMillis now) {

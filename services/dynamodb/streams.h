@@ -89,6 +89,8 @@ std::string stream_arn(const std::string& region, const std::string& account,
 
 // ---- storage --------------------------------------------------------------------------------
 
+// Applies the table schema (ddb::migrate) and then the streams schema. Streams of tables
+// enabled before this schema existed get their stream row, with no records.
 void migrate(Database& db);
 
 // Inside a write job. enable() opens a new stream for table t and returns its label (the

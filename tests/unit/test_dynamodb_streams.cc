@@ -326,3 +326,34 @@ TEST_CASE("a disabled stream is readable for 24 hours, then gone") {
         "ResourceNotFoundException");
   CHECK(f.call(*f.streams, "ListStreams", Value::map()).find("Streams")->size() == 0);
 }
+
+TEST_CASE("the streams schema adopts streams enabled before it existed") {
+  testing::TempDir dir;
+  DatabaseOptions options;
+  options.ephemeral = true;
+  options.path = dir.file("nimbus.db");
+  Database db(options);
+  ddb::migrate(db);
+  db.write([](Connection& c) {
+    c.prepare("INSERT INTO ddb_tables(account, region, name, meta) VALUES (?, ?, ?, ?)")
+        .bind_all("000000000000", "us-east-1", "old",
+                  R"({"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"Created":1700000000.5,)"
+                  R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"OLD_IMAGE"},)"
+                  R"("StreamLabel":"2023-11-14T22:13:20.500"})")
+        .run();
+    c.prepare("INSERT INTO ddb_tables(account, region, name, meta) VALUES (?, ?, ?, ?)")
+        .bind_all("000000000000", "us-east-1", "plain", R"({"KeySchema":[]})")
+        .run();
+  });
+  streams::migrate(db);
+  db.read([](Connection& c) {
+    std::optional<StreamInfo> s =
+        find_stream(c, "000000000000", "us-east-1", "old", "2023-11-14T22:13:20.500");
+    REQUIRE(s);
+    CHECK(s->view_type == "OLD_IMAGE");
+    CHECK(s->created_ms == 1'700'000'000'500);
+    CHECK_FALSE(s->disabled_ms);
+    CHECK(s->key_schema.size() == 1);
+    CHECK(list_streams(c, "000000000000", "us-east-1", std::nullopt, "", 10).size() == 1);
+  });
+}
