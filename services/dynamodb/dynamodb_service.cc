@@ -595,10 +595,12 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
     }
     if (list.size()) d.set(global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes", list);
   }
-  if (const Value* s = m.find("StreamSpecification"); s && s->get_bool("StreamEnabled").value_or(false)) {
-    d.set("StreamSpecification", *s);
-    d.set("LatestStreamLabel", m.string_or("StreamLabel", ""));
-    d.set("LatestStreamArn", t.arn() + "/stream/" + m.string_or("StreamLabel", ""));
+  const Value* spec = m.find("StreamSpecification");
+  if (spec && spec->get_bool("StreamEnabled").value_or(false)) d.set("StreamSpecification", *spec);
+  if (std::optional<std::string> label = m.get_string("StreamLabel")) {
+    // The latest stream, still named after it is disabled (it stays readable for 24 hours).
+    d.set("LatestStreamLabel", *label);
+    d.set("LatestStreamArn", t.arn() + "/stream/" + *label);
   }
   if (const Value* s = m.find("SSEDescription")) d.set("SSEDescription", *s);
   d.set("DeletionProtectionEnabled", m.get_bool("DeletionProtectionEnabled").value_or(false));
@@ -759,9 +761,7 @@ Result create_table(Ctx& x) {
   if (gsis.size()) meta.set("GlobalSecondaryIndexes", gsis);
   if (const Value* s = in.find("StreamSpecification");
       s && s->get_bool("StreamEnabled").value_or(false)) {
-    if (!s->has("StreamViewType"))
-      throw err::validation("One or more parameter values were invalid: StreamViewType must be "
-                            "specified when StreamEnabled is true");
+    streams::check_specification(*s);
     meta.set("StreamSpecification", *s);
   }
   if (const Value* s = in.find("SSESpecification"); s && s->get_bool("Enabled").value_or(false))
@@ -891,9 +891,7 @@ Result update_table(Ctx& x) {
       if (!enable && !enabled)
         throw err::validation("Table already has no stream enabled");
       if (enable) {
-        if (!s->has("StreamViewType"))
-          throw err::validation("One or more parameter values were invalid: StreamViewType must "
-                                "be specified when StreamEnabled is true");
+        streams::check_specification(*s);
         meta.set("StreamSpecification", *s);
         meta.set("StreamLabel", streams::enable(c, *t, s->string_or("StreamViewType", ""),
                                                 x.clock.now_ms()));

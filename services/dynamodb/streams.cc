@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/hash.h"
 #include "common/ids.h"
+#include "services/dynamodb/errors.h"
 
 namespace nimbus::ddb::streams {
 namespace {
@@ -207,6 +208,19 @@ Value record_value(const StreamRecord& r, const std::string& region,
                               .set("Type", "Service")
                               .set("PrincipalId", "dynamodb.amazonaws.com"));
   return v;
+}
+
+void check_specification(const Value& spec) {
+  std::optional<std::string> view = spec.get_string("StreamViewType");
+  if (!view)
+    throw ddb_errors::validation("One or more parameter values were invalid: StreamViewType must "
+                                 "be specified when StreamEnabled is true");
+  if (*view != "NEW_IMAGE" && *view != "OLD_IMAGE" && *view != "NEW_AND_OLD_IMAGES" &&
+      *view != "KEYS_ONLY")
+    throw ddb_errors::validation("1 validation error detected: Value '" + *view +
+                                 "' at 'streamSpecification.streamViewType' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [NEW_IMAGE, "
+                                 "OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]");
 }
 
 std::string stream_arn(const std::string& region, const std::string& account,

@@ -87,6 +87,10 @@ Value record_value(const StreamRecord& r, const std::string& region,
 std::string stream_arn(const std::string& region, const std::string& account,
                        const std::string& table, const std::string& label);
 
+// Validates an enabling StreamSpecification (StreamViewType given and known); throws
+// ValidationException with AWS's messages.
+void check_specification(const Value& spec);
+
 // ---- storage --------------------------------------------------------------------------------
 
 // Applies the table schema (ddb::migrate) and then the streams schema. Streams of tables

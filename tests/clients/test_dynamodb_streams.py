@@ -248,7 +248,10 @@ class DynamoDbStreamsTests(unittest.TestCase):
         table, old_arn = self.create()
         self.put(table, "a")
         self.ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
-        self.assertNotIn("LatestStreamArn", self.ddb.describe_table(TableName=table)["Table"])
+        # DescribeTable still names the (now disabled) latest stream, without a specification.
+        described = self.ddb.describe_table(TableName=table)["Table"]
+        self.assertEqual(described["LatestStreamArn"], old_arn)
+        self.assertNotIn("StreamSpecification", described)
         self.put(table, "b")  # no stream: not recorded anywhere
         d = self.streams.describe_stream(StreamArn=old_arn)["StreamDescription"]
         self.assertEqual(d["StreamStatus"], "DISABLED")
@@ -410,6 +413,13 @@ class DynamoDbStreamsTests(unittest.TestCase):
         e = self.fail(self.ddb.update_table, TableName=table, StreamSpecification={
             "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
         self.assertEqual(e["Code"], "ValidationException")
+        e = self.fail(self.ddb.create_table, TableName=unique("bad"),
+                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                      BillingMode="PAY_PER_REQUEST",
+                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"})
+        self.assertEqual(e["Code"], "ValidationException")
+        self.assertIn("streamViewType", e["Message"])
         self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"], arn)
 
 

@@ -66,7 +66,7 @@ TEST_CASE("stream shard ids look like AWS's and depend on the stream") {
 }
 
 TEST_CASE("shard iterators round-trip and refuse damage") {
-  std::string arn = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2020-01-01T00:00:00.000";
+  std::string arn = stream_arn("us-east-1", "000000000000", "t", "2020-01-01T00:00:00.000");
   std::string it = encode_iterator(arn, IteratorState{7, 123, 1'700'000'000'000});
   CHECK(it.rfind(arn + "|1|", 0) == 0);
   std::string decoded_arn;
@@ -337,7 +337,8 @@ TEST_CASE("the streams schema adopts streams enabled before it existed") {
   db.write([](Connection& c) {
     c.prepare("INSERT INTO ddb_tables(account, region, name, meta) VALUES (?, ?, ?, ?)")
         .bind_all("000000000000", "us-east-1", "old",
-                  R"({"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"Created":1700000000.5,)"
+                  R"({"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+                  R"("Created":1700000000.5,)"
                   R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"OLD_IMAGE"},)"
                   R"("StreamLabel":"2023-11-14T22:13:20.500"})")
         .run();
