@@ -47,8 +47,7 @@ CREATE TABLE ddb_stream_records(
   size_bytes INTEGER NOT NULL
 );
 CREATE INDEX ddb_stream_records_stream ON ddb_stream_records(stream_id, seq);
-CREATE TABLE ddb_stream_counter(last_seq INTEGER NOT NULL);
-INSERT INTO ddb_stream_counter(last_seq) VALUES (0);
+CREATE TABLE ddb_stream_counter(id INTEGER PRIMARY KEY CHECK (id = 1), last_seq INTEGER NOT NULL);
 -- Tables whose stream was enabled before streams were recorded get their stream row.
 INSERT INTO ddb_streams(account, region, table_name, table_id, label, view_type, key_schema,
                         created_ms, first_seq)
@@ -68,7 +67,10 @@ constexpr std::string_view kIteratorKey = "nimbus dynamodb streams shard iterato
 constexpr std::string_view kIteratorSeparator = "|1|";
 
 int64_t next_seq(Connection& c) {
-  c.prepare("UPDATE ddb_stream_counter SET last_seq = last_seq + 1").run();
+  // An upsert, so the counter also restarts after /_nimbus/reset emptied every table.
+  c.prepare("INSERT INTO ddb_stream_counter(id, last_seq) VALUES (1, 1) "
+            "ON CONFLICT(id) DO UPDATE SET last_seq = last_seq + 1")
+      .run();
   return latest_sequence(c);
 }
 

@@ -5,7 +5,7 @@
 //               created_ms, disabled_ms, first_seq, last_seq, trimmed_seq)
 //   ddb_stream_records(seq, stream_id, created_ms, event, by_ttl, event_id, keys, new_image,
 //                      old_image, size_bytes)
-//   ddb_stream_counter(last_seq)   one row: the last sequence number handed out
+//   ddb_stream_counter(id, last_seq)   one row (id 1): the last sequence number handed out
 //
 // Each stream has one shard. Sequence numbers come from one counter for the whole process, so
 // records of every stream are numbered in commit order. append() runs inside the write job of
