@@ -1,8 +1,8 @@
 // DynamoDbService: the DynamoDB operations. call() dispatches by operation name to the handlers
 // below; each handler validates its input with AWS's messages, then reads (Database::read) or
 // changes state in exactly one Database::write job. Shared pieces: key validation and key bytes,
-// index-row maintenance (store()), expression parsing with the legacy-parameter translations,
-// paging for Query/Scan, and consumed-capacity accounting.
+// index-row and stream-record maintenance (store()), expression parsing with the
+// legacy-parameter translations, paging for Query/Scan, and consumed-capacity accounting.
 #include "services/dynamodb/dynamodb_service.h"
 
 #include <algorithm>
