@@ -1963,9 +1963,13 @@ void DynamoDbService::schedule_ttl_sweep() {
   ttl_task_ = env_.scheduler.schedule_at(env_.clock.now_ms() + kTtlSweepMs, [this] {
     try {
       sweep_expired(env_.db, env_.clock);
-      streams::trim(env_.db, env_.clock.now_ms());
     } catch (const std::exception& e) {
       log::warn(std::string("dynamodb: TTL sweep failed: ") + e.what());
+    }
+    try {
+      streams::trim(env_.db, env_.clock.now_ms());
+    } catch (const std::exception& e) {
+      log::warn(std::string("dynamodb: stream retention trim failed: ") + e.what());
     }
     schedule_ttl_sweep();
   });
