@@ -346,7 +346,8 @@ std::vector<StreamRecord> read_records(Connection& c, int64_t stream_id, int64_t
   s.bind_all(stream_id, after, limit);
   std::vector<StreamRecord> out;
   int64_t bytes = 0;
-  while (bytes < max_bytes && s.step()) {
+  while (s.step()) {
+    if (!out.empty() && bytes + s.column_int(8) > max_bytes) break;
     StreamRecord r;
     r.seq = s.column_int(0);
     r.created_ms = s.column_int(1);

@@ -132,8 +132,8 @@ std::vector<StreamInfo> list_streams(Connection& c, const std::string& account,
                                      const std::string& region,
                                      const std::optional<std::string>& table,
                                      const std::string& after_arn, int64_t limit);
-// The stream's records with seq > after, in order: at most `limit`, and stopping once
-// `max_bytes` of SizeBytes are reached (at least one record is returned).
+// The stream's records with seq > after, in order: at most `limit`, and no more than
+// `max_bytes` of SizeBytes together (but always the first record there is).
 std::vector<StreamRecord> read_records(Connection& c, int64_t stream_id, int64_t after,
                                        int64_t limit, int64_t max_bytes);
 // The last sequence number handed out (0 before the first record).

@@ -212,7 +212,7 @@ struct StreamsFixture {
     return "no error";
   }
 
-  std::string create_table() {
+  std::string create_table(const std::string& view = "KEYS_ONLY") {
     Value keys = Value::list();
     keys.push_back(Value::map().set("AttributeName", "pk").set("KeyType", "HASH"));
     Value defs = Value::list();
@@ -224,14 +224,14 @@ struct StreamsFixture {
                    .set("BillingMode", "PAY_PER_REQUEST")
                    .set("StreamSpecification", Value::map()
                                                    .set("StreamEnabled", true)
-                                                   .set("StreamViewType", "KEYS_ONLY"));
+                                                   .set("StreamViewType", view));
     Value out = call(*ddb, "CreateTable", in);
     return out.find("TableDescription")->string_or("LatestStreamArn", "");
   }
-  void put(const std::string& pk) {
-    call(*ddb, "PutItem",
-         Value::map().set("TableName", "events").set("Item", Value::map().set(
-             "pk", Value::map().set("S", pk))));
+  void put(const std::string& pk, const std::string& payload = "") {
+    Value item = Value::map().set("pk", Value::map().set("S", pk));
+    if (!payload.empty()) item.set("data", Value::map().set("S", payload));
+    call(*ddb, "PutItem", Value::map().set("TableName", "events").set("Item", item));
   }
   std::string shard(const std::string& arn) {
     Value d = call(*streams, "DescribeStream", Value::map().set("StreamArn", arn));
@@ -373,4 +373,20 @@ TEST_CASE("streams work again after every table was emptied (/_nimbus/reset)") {
   const ValueList& r = page.find("Records")->as_list();
   CHECK(r[0].find("dynamodb")->string_or("SequenceNumber", "") <
         r[1].find("dynamodb")->string_or("SequenceNumber", ""));
+}
+
+TEST_CASE("a GetRecords page holds at most 1 MB of records") {
+  StreamsFixture f;
+  std::string arn = f.create_table("NEW_IMAGE");
+  for (const char* pk : {"a", "b", "c", "d"}) f.put(pk, std::string(300 * 1024, 'x'));
+  Value page = f.records(f.iterator(arn, "TRIM_HORIZON"));
+  REQUIRE(page.find("Records")->size() == 3);  // a fourth would pass 1 MB
+  int64_t bytes = 0;
+  for (const Value& r : page.find("Records")->as_list())
+    bytes += r.find("dynamodb")->find("SizeBytes")->as_int();
+  CHECK(bytes <= 1024 * 1024);
+  page = f.records(page.string_or("NextShardIterator", ""));
+  REQUIRE(page.find("Records")->size() == 1);
+  CHECK(page.find("Records")->as_list()[0].find("dynamodb")->find("Keys")->find("pk")->string_or(
+            "S", "") == "d");
 }
