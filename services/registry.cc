@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "services/dynamodb/dynamodb_service.h"
+#include "services/dynamodb/streams_service.h"
 #include "services/s3/s3_service.h"
 #include "services/sdb/sdb_service.h"
 #include "services/service.h"
@@ -20,7 +21,10 @@ std::vector<std::unique_ptr<Service>> make_services(ServiceEnv& env) {
   services.push_back(std::move(sqs));
   services.push_back(std::make_unique<SnsService>(env));
   services.push_back(std::make_unique<SdbService>(env));
-  services.push_back(std::make_unique<DynamoDbService>(env));
+  auto dynamodb = std::make_unique<DynamoDbService>(env);
+  const Service& tables = *dynamodb;  // Streams answers signature errors as DynamoDB does
+  services.push_back(std::move(dynamodb));
+  services.push_back(std::make_unique<DynamoDbStreamsService>(env, tables));
   return services;
 }
 

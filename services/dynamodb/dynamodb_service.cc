@@ -1,8 +1,8 @@
 // DynamoDbService: the DynamoDB operations. call() dispatches by operation name to the handlers
 // below; each handler validates its input with AWS's messages, then reads (Database::read) or
 // changes state in exactly one Database::write job. Shared pieces: key validation and key bytes,
-// index-row maintenance (store()), expression parsing with the legacy-parameter translations,
-// paging for Query/Scan, and consumed-capacity accounting.
+// index-row and stream-record maintenance (store()), expression parsing with the
+// legacy-parameter translations, paging for Query/Scan, and consumed-capacity accounting.
 #include "services/dynamodb/dynamodb_service.h"
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include "services/dynamodb/expression.h"
 #include "services/dynamodb/number.h"
 #include "services/dynamodb/partiql_exec.h"
+#include "services/dynamodb/streams.h"
 
 namespace nimbus {
 namespace {
@@ -230,9 +231,12 @@ void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const 
       .run();
 }
 
-// Replaces the item at k (old -> neu; either may be absent) with its index rows and counters.
+// Replaces the item at k (old -> neu; either may be absent) with its index rows and counters,
+// and appends the change to the table's stream (at `now`, by `origin`) in the same job.
 void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
-           const std::optional<Item>& neu) {
+           const std::optional<Item>& neu, EpochMillis now,
+           streams::Origin origin = streams::Origin::User) {
+  streams::append(c, t, old, neu, now, origin);
   for (const IndexInfo& i : t.indexes) {
     if (old) {
       if (std::optional<KeyBytes> ik = index_key(i, *old))
@@ -592,10 +596,12 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
     }
     if (list.size()) d.set(global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes", list);
   }
-  if (const Value* s = m.find("StreamSpecification"); s && s->get_bool("StreamEnabled").value_or(false)) {
-    d.set("StreamSpecification", *s);
-    d.set("LatestStreamLabel", m.string_or("StreamLabel", ""));
-    d.set("LatestStreamArn", t.arn() + "/stream/" + m.string_or("StreamLabel", ""));
+  const Value* spec = m.find("StreamSpecification");
+  if (spec && spec->get_bool("StreamEnabled").value_or(false)) d.set("StreamSpecification", *spec);
+  if (std::optional<std::string> label = m.get_string("StreamLabel")) {
+    // The latest stream, still named after it is disabled (it stays readable for 24 hours).
+    d.set("LatestStreamLabel", *label);
+    d.set("LatestStreamArn", t.arn() + "/stream/" + *label);
   }
   if (const Value* s = m.find("SSEDescription")) d.set("SSEDescription", *s);
   d.set("DeletionProtectionEnabled", m.get_bool("DeletionProtectionEnabled").value_or(false));
@@ -756,11 +762,8 @@ Result create_table(Ctx& x) {
   if (gsis.size()) meta.set("GlobalSecondaryIndexes", gsis);
   if (const Value* s = in.find("StreamSpecification");
       s && s->get_bool("StreamEnabled").value_or(false)) {
-    if (!s->has("StreamViewType"))
-      throw err::validation("One or more parameter values were invalid: StreamViewType must be "
-                            "specified when StreamEnabled is true");
+    streams::check_specification(*s);
     meta.set("StreamSpecification", *s);
-    meta.set("StreamLabel", format_iso8601_ms(x.clock.now_ms()).substr(0, 23));
   }
   if (const Value* s = in.find("SSESpecification"); s && s->get_bool("Enabled").value_or(false))
     meta.set("SSEDescription", Value::map()
@@ -775,14 +778,20 @@ Result create_table(Ctx& x) {
   if (const Value* tags = in.find("Tags")) meta.set("Tags", *tags);
   meta.set("Created", static_cast<double>(x.clock.now_ms()) / 1000.0);
   meta.set("TableId", uuid4());
-  std::string json = to_json(meta);
   int64_t id = x.db.write([&](Connection& c) {
     if (load_table(c, x.account(), x.call.region, name))
       throw err::resource_in_use("Table already exists: " + name);
     c.prepare("INSERT INTO ddb_tables(account, region, name, meta) VALUES (?, ?, ?, ?)")
-        .bind_all(x.account(), x.call.region, name, json)
+        .bind_all(x.account(), x.call.region, name, to_json(meta))
         .run();
-    return c.last_insert_rowid();
+    int64_t row = c.last_insert_rowid();
+    if (const Value* s = meta.find("StreamSpecification")) {
+      TablePtr t = make_table(row, 1, x.account(), x.call.region, name, meta);
+      meta.set("StreamLabel", streams::enable(c, *t, s->string_or("StreamViewType", ""),
+                                              x.clock.now_ms()));
+      c.prepare("UPDATE ddb_tables SET meta = ? WHERE id = ?").bind_all(to_json(meta), row).run();
+    }
+    return row;
   });
   x.svc.forget_table(x.account(), x.call.region, name);
   TablePtr t = make_table(id, 1, x.account(), x.call.region, name, meta);
@@ -835,6 +844,7 @@ Result delete_table(Ctx& x) {
     auto [count, bytes] = counters(c, now->id);
     c.prepare("DELETE FROM ddb_items WHERE table_id = ?").bind(1, now->id).run();
     c.prepare("DELETE FROM ddb_tables WHERE id = ?").bind(1, now->id).run();
+    streams::disable(c, *now, x.clock.now_ms());
     return table_description(*now, count, bytes, "DELETING");
   });
   x.svc.forget_table(x.account(), x.call.region, name);
@@ -882,10 +892,13 @@ Result update_table(Ctx& x) {
       if (!enable && !enabled)
         throw err::validation("Table already has no stream enabled");
       if (enable) {
+        streams::check_specification(*s);
         meta.set("StreamSpecification", *s);
-        meta.set("StreamLabel", format_iso8601_ms(x.clock.now_ms()).substr(0, 23));
+        meta.set("StreamLabel", streams::enable(c, *t, s->string_or("StreamViewType", ""),
+                                                x.clock.now_ms()));
       } else {
         meta.erase("StreamSpecification");
+        streams::disable(c, *t, x.clock.now_ms());
       }
       changed = true;
     }
@@ -1154,7 +1167,7 @@ Result put_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = item;
-    store(c, *t, k, o.old, o.neu);
+    store(c, *t, k, o.old, o.neu, x.clock.now_ms());
     return o;
   });
   Result r;
@@ -1180,7 +1193,7 @@ Result delete_item(Ctx& x) {
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
-    if (o.old) store(c, *t, k, o.old, std::nullopt);
+    if (o.old) store(c, *t, k, o.old, std::nullopt, x.clock.now_ms());
     return o;
   });
   Result r;
@@ -1232,7 +1245,7 @@ Result update_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
-    store(c, *t, k, o.old, o.neu);
+    store(c, *t, k, o.old, o.neu, x.clock.now_ms());
     return o;
   });
   Result r;
@@ -1669,7 +1682,7 @@ Result batch_write_item(Ctx& x) {
       if (!t) t = current(c, op.table);
       std::optional<Item> old = get_row(c, t->id, op.key);
       if (op.item) check_index_keys(*t, *op.item);
-      store(c, *t, op.key, old, op.item);
+      store(c, *t, op.key, old, op.item, x.clock.now_ms());
       units[t->name] += write_units(std::max(op.item ? item_size(*op.item) : 0,
                                              old ? item_size(*old) : 0));
     }
@@ -1828,16 +1841,18 @@ Result transact_write_items(Ctx& x) {
       e.extra_json.set("CancellationReasons", std::move(reasons));
       throw e;
     }
+    EpochMillis now = x.clock.now_ms();
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];
       switch (op.kind) {
         case Op::Check: break;
-        case Op::Put: store(c, *op.table, op.bytes, olds[i], op.item); break;
+        case Op::Put: store(c, *op.table, op.bytes, olds[i], op.item, now); break;
         case Op::Delete:
-          if (olds[i]) store(c, *op.table, op.bytes, olds[i], std::nullopt);
+          if (olds[i]) store(c, *op.table, op.bytes, olds[i], std::nullopt, now);
           break;
         case Op::Update:
-          store(c, *op.table, op.bytes, olds[i], updated_item(*op.table, op.key, olds[i], op.actions));
+          store(c, *op.table, op.bytes, olds[i],
+                updated_item(*op.table, op.key, olds[i], op.actions), now);
           break;
       }
     }
@@ -1932,7 +1947,7 @@ void sweep_expired(Database& db, const Clock& clock) {
       if (!attr) return;
       std::optional<Item> old = get_row(c, t->id, e.key);
       if (!old || !expired(*old, *attr, clock.now_seconds())) return;
-      store(c, *t, e.key, old, std::nullopt);
+      store(c, *t, e.key, old, std::nullopt, clock.now_ms(), streams::Origin::Ttl);
     });
   }
 }
@@ -1941,7 +1956,7 @@ void sweep_expired(Database& db, const Clock& clock) {
 
 DynamoDbService::DynamoDbService(ServiceEnv& env)
     : env_(env), model_(builtin_model("dynamodb")) {
-  ddb::migrate(env.db);
+  streams::migrate(env.db);  // the table schema, then the streams schema
   schedule_ttl_sweep();
 }
 
@@ -1959,6 +1974,11 @@ void DynamoDbService::schedule_ttl_sweep() {
       sweep_expired(env_.db, env_.clock);
     } catch (const std::exception& e) {
       log::warn(std::string("dynamodb: TTL sweep failed: ") + e.what());
+    }
+    try {
+      streams::trim(env_.db, env_.clock.now_ms());
+    } catch (const std::exception& e) {
+      log::warn(std::string("dynamodb: stream retention trim failed: ") + e.what());
     }
     schedule_ttl_sweep();
   });

@@ -12,7 +12,11 @@
 // NotImplemented.
 //
 // Time to Live: every kTtlSweepMs a scheduler task deletes the expired items (TTL attribute a
-// number of epoch seconds not after now) of tables with TTL enabled, one write job per item.
+// number of epoch seconds not after now) of tables with TTL enabled, one write job per item;
+// the same task trims stream records past their 24-hour retention.
+//
+// Streams: every item change appends its stream record in the write job that stores it, and
+// CreateTable/UpdateTable/DeleteTable open and close streams (services/dynamodb/streams.h).
 //
 // Thread-safety: call() runs on many threads; table metadata is cached behind a mutex and
 // re-validated (by version) inside every write job.
