@@ -85,6 +85,24 @@ class DynamoDbStreamsTests(unittest.TestCase):
         self.ddb.put_item(TableName=table, Item=item)
 
     # -- records ---------------------------------------------------------------------------
+    def test_partiql_writes_are_recorded(self):
+        # PartiQL statements are item writes like any other: each one that changes an item is
+        # a stream record, a failed one (a duplicate INSERT) none.
+        table, arn = self.create()
+        self.ddb.execute_statement(Statement='INSERT INTO "%s" VALUE {\'pk\': \'p\'}' % table)
+        with self.assertRaises(ClientError):
+            self.ddb.execute_statement(
+                Statement='INSERT INTO "%s" VALUE {\'pk\': \'p\'}' % table)
+        self.ddb.execute_statement(Statement='UPDATE "%s" SET v = 2 WHERE pk = ?' % table,
+                                   Parameters=[{"S": "p"}])
+        self.ddb.execute_transaction(TransactStatements=[
+            {"Statement": 'DELETE FROM "%s" WHERE pk = \'p\'' % table},
+            {"Statement": 'INSERT INTO "%s" VALUE {\'pk\': \'q\'}' % table}])
+        records = self.records(arn)
+        self.assertEqual(self.events(records),
+                         [("INSERT", "p"), ("MODIFY", "p"), ("REMOVE", "p"), ("INSERT", "q")])
+        self.assertEqual(records[1]["dynamodb"]["NewImage"]["v"], {"N": "2"})
+
     def test_every_write_operation_in_commit_order(self):
         table, arn = self.create()
         self.put(table, "a", v={"N": "1"})
