@@ -35,6 +35,7 @@
 namespace nimbus {
 namespace sns {
 struct Prepared;
+struct SqsSend;
 }
 
 class SnsService : public Service {
@@ -83,8 +84,9 @@ class SnsService : public Service {
   // Renders and signs a SubscriptionConfirmation / UnsubscribeConfirmation message.
   std::string confirmation_message(const std::string& type, const sns::TopicRecord& topic,
                                    const sns::SubscriptionRecord& s, const std::string& base_url);
-  void send_to_queue(const std::string& queue_arn, const std::string& dead_letter_arn,
-                     const QueueMessageInput& message);
+  // Sends to the queues in one QueueDirectory::send_messages call; those refused go to their
+  // subscription's dead-letter queue (a second call), failures are logged.
+  void send_to_queues(const std::vector<sns::SqsSend>& sends);
   void schedule_delivery(int64_t id, EpochMillis when);
   std::string required_topic(const Value& input);
   // Delivers prepared messages to the topic's subscriptions (FIFO dedup, outbox, HTTP, SQS).

@@ -47,13 +47,21 @@ struct Sent {
 
 class TestQueues : public QueueDirectory {
  public:
-  std::string send_message(std::string_view queue_arn, const QueueMessageInput& m) override {
-    if (queue_arn.ends_with(":missing"))
-      throw ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "no queue");
-    sent.push_back({std::string(queue_arn), m});
-    return "id-" + std::to_string(sent.size());
+  std::vector<QueueSendResult> send_messages(const std::vector<QueueSend>& sends) override {
+    calls++;
+    std::vector<QueueSendResult> results(sends.size());
+    for (size_t i = 0; i < sends.size(); ++i) {
+      if (sends[i].queue_arn.ends_with(":missing")) {
+        results[i].error = ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "no queue");
+        continue;
+      }
+      sent.push_back({sends[i].queue_arn, sends[i].message});
+      results[i].message_id = "id-" + std::to_string(sent.size());
+    }
+    return results;
   }
   std::vector<Sent> sent;
+  int calls = 0;  // send_messages calls: one per fan-out (plus one for dead letters)
 };
 
 Account alice() {
@@ -220,6 +228,21 @@ TEST_CASE("sns delivery: a failing queue falls back to the subscription's dead-l
   f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
   REQUIRE(f.queues.sent.size() == 1);
   CHECK(f.queues.sent[0].queue.ends_with(":dead"));
+  CHECK(f.queues.calls == 2);
+}
+
+TEST_CASE("sns delivery: a fan-out to many queues is one send_messages call") {
+  SnsFixture f;
+  std::string arn = f.topic("wide");
+  for (int i = 0; i < 10; ++i) f.subscribe(arn, kQueue + "-" + std::to_string(i));
+  f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
+  REQUIRE(f.queues.sent.size() == 10);
+  CHECK(f.queues.calls == 1);
+  rapidjson::Document first, last;
+  first.Parse(f.queues.sent[0].message.body.c_str());
+  last.Parse(f.queues.sent[9].message.body.c_str());
+  REQUIRE((first.IsObject() && last.IsObject()));
+  CHECK(std::string(first["UnsubscribeURL"].GetString()) != last["UnsubscribeURL"].GetString());
 }
 
 TEST_CASE("sns delivery: without SQS in the server, publishing still succeeds") {
