@@ -774,7 +774,8 @@ Result SnsService::confirm_subscription(CallContext& ctx, const Value& input) {
     s.bind_all(arn, token);
     if (!s.step()) throw sns_errors::invalid_parameter("Token");
     std::optional<SubscriptionRecord> sub = sns::find_subscription(c, s.column_text(0));
-    // Tokens are valid for two days; an unconfirmed subscription is deleted when its expires.
+    // Tokens are valid for two days (an unconfirmed subscription is deleted then, but
+    // expire_pending may not have run yet).
     if (env_.clock.now_ms() >= sub->created_ms + sns::kPendingLifetimeMs)
       throw sns_errors::invalid_parameter("Token");
     if (!sub->confirmed) {

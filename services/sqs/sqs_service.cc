@@ -1533,6 +1533,8 @@ std::vector<QueueSendResult> SqsService::send_messages(const std::vector<QueueSe
       results[i].error = e;
     }
   }
+  if (std::none_of(messages.begin(), messages.end(), [](auto& m) { return m.has_value(); }))
+    return results;
   EpochMillis now = env_.clock.now_ms();
   env_.db.write([&](Connection& conn) {
     // Per queue, in the order given (FIFO order within a queue is kept).
