@@ -227,7 +227,9 @@ class SnsPublish : public Operation {
   explicit SnsPublish(const Options& o)
       : options_(o), topics_(o.connections), queues_(o.connections) {}
   void prepare(Session& s, int worker) override {
-    std::string suffix = "-" + std::to_string(worker);
+    // Named after the subscriber count too: runs with other counts against the same server
+    // (compare.sh's rounds) must not share a topic, or its extra queues would fill up.
+    std::string suffix = "-" + std::to_string(options_.subscribers) + "x-" + std::to_string(worker);
     const auto& t = sns(s, {{"Action", "CreateTopic"}, {"Name", options_.name + suffix}});
     expect_ok(t, "CreateTopic");
     topics_[worker] = xml_text(t.body, "TopicArn");

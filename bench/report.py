@@ -187,7 +187,8 @@ def write(report, md_path, svg_path):
     L.append("")
     L.append("Bytes/s for the large transfers: " + "; ".join(
         "%s %s: %s MB/s" % (s, label, fmt_num(table[(s, label)].bps / 1e6, 1))
-        for label in LARGE_OPS for s in servers if table[(s, label)].ok) + ".")
+        for label in LARGE_OPS for s in servers
+        if (s, label) in table and table[(s, label)].ok) + ".")
     L.append("")
     L.append("## Start-up and memory")
     L.append("")

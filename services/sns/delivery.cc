@@ -119,6 +119,12 @@ struct Prepared {
   }
 };
 
+// One message for one SQS subscription, and where it goes when its queue refuses it.
+struct SqsSend {
+  std::string queue_arn, dead_letter_arn;
+  QueueMessageInput message;
+};
+
 }  // namespace sns
 
 namespace {
@@ -301,11 +307,6 @@ std::string notification_json(const SignedFields& f) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-struct SqsSend {
-  std::string queue_arn, dead_letter_arn;
-  QueueMessageInput message;
-};
-
 std::string dead_letter_of(const SubscriptionRecord& s) {
   rapidjson::Document d;
   std::string policy = s.attribute("RedrivePolicy");
@@ -377,23 +378,39 @@ std::string SnsService::confirmation_message(const std::string& type, const Topi
                            {"SigningCertURL", sns::signing_cert_url(base)}});
 }
 
-void SnsService::send_to_queue(const std::string& queue_arn, const std::string& dead_letter_arn,
-                               const QueueMessageInput& message) {
+void SnsService::send_to_queues(const std::vector<sns::SqsSend>& sends) {
+  if (sends.empty()) return;
   if (!env_.queues) {
-    log::warn("sns: cannot deliver to " + queue_arn + ": SQS is not available in this server");
+    log::warn("sns: cannot deliver to " + sends[0].queue_arn +
+              ": SQS is not available in this server");
     return;
   }
+  std::vector<QueueSend> batch, dead_letters;
+  for (const sns::SqsSend& s : sends) batch.push_back({s.queue_arn, s.message});
+  std::vector<QueueSendResult> results;
   try {
-    env_.queues->send_message(queue_arn, message);
+    results = env_.queues->send_messages(batch);
   } catch (const std::exception& e) {
-    log::warn("sns: delivery to " + queue_arn + " failed: " + e.what());
-    if (dead_letter_arn.empty()) return;
-    try {
-      env_.queues->send_message(dead_letter_arn, message);
-    } catch (const std::exception& dlq) {
-      log::warn("sns: dead-letter delivery to " + dead_letter_arn + " failed: " + dlq.what());
-    }
+    log::warn(std::string("sns: delivery to SQS failed: ") + e.what());
+    return;
   }
+  for (size_t i = 0; i < sends.size(); ++i) {
+    if (!results[i].error) continue;
+    log::warn("sns: delivery to " + sends[i].queue_arn + " failed: " + results[i].error->message);
+    if (!sends[i].dead_letter_arn.empty())
+      dead_letters.push_back({sends[i].dead_letter_arn, sends[i].message});
+  }
+  if (dead_letters.empty()) return;
+  try {
+    results = env_.queues->send_messages(dead_letters);
+  } catch (const std::exception& e) {
+    log::warn(std::string("sns: dead-letter delivery failed: ") + e.what());
+    return;
+  }
+  for (size_t i = 0; i < dead_letters.size(); ++i)
+    if (results[i].error)
+      log::warn("sns: dead-letter delivery to " + dead_letters[i].queue_arn +
+                " failed: " + results[i].error->message);
 }
 
 void SnsService::schedule_delivery(int64_t id, EpochMillis when) {
@@ -404,7 +421,7 @@ void SnsService::schedule_delivery(int64_t id, EpochMillis when) {
 // outbox rows and pending HTTP deliveries in one write job, then the SQS sends and the HTTP
 // tasks. Fills message_id / sequence / duplicate of each entry.
 struct SnsService::Outgoing {
-  std::vector<SqsSend> sqs;
+  std::vector<sns::SqsSend> sqs;
   std::vector<sns::PendingDelivery> http;
   std::vector<sns::OutboxEntry> outbox;
 };
@@ -416,7 +433,7 @@ template <class Signer, class Filter>
 void render(const Prepared& p, const TopicRecord& topic,
             const std::vector<SubscriptionRecord>& subscriptions, const std::string& base,
             EpochMillis now, Signer&& sign, Filter&& filter_for,
-            std::vector<SqsSend>& sqs, std::vector<sns::PendingDelivery>& http,
+            std::vector<sns::SqsSend>& sqs, std::vector<sns::PendingDelivery>& http,
             std::vector<sns::OutboxEntry>& outbox) {
   std::string version = topic.attribute("SignatureVersion", "1");
   std::string timestamp = format_iso8601_ms(now);
@@ -449,7 +466,7 @@ void render(const Prepared& p, const TopicRecord& topic,
       return notification_json(f);
     };
     if (s.protocol == "sqs") {
-      SqsSend send;
+      sns::SqsSend send;
       send.queue_arn = s.endpoint;
       send.dead_letter_arn = dead_letter_of(s);
       send.message.body = raw ? text : envelope();
@@ -661,7 +678,7 @@ void SnsService::fan_out(CallContext& ctx, const TopicRecord& topic,
       return inserted;
     });
   }
-  for (const SqsSend& s : out.sqs) send_to_queue(s.queue_arn, s.dead_letter_arn, s.message);
+  send_to_queues(out.sqs);
   for (int64_t id : ids) schedule_delivery(id, now);
 }
 
@@ -708,10 +725,11 @@ void SnsService::deliver(int64_t id) {
             std::to_string(attempts) + " attempt(s): " +
             (result.status ? "HTTP " + std::to_string(result.status) : result.error));
   if (notification && !d->dead_letter_arn.empty()) {
-    QueueMessageInput m;
-    m.body = d->body;
-    m.message_attributes = Value::map();
-    send_to_queue(d->dead_letter_arn, "", m);
+    sns::SqsSend dead;
+    dead.queue_arn = d->dead_letter_arn;
+    dead.message.body = d->body;
+    dead.message.message_attributes = Value::map();
+    send_to_queues({dead});
   }
 }
 

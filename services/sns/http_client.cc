@@ -1,5 +1,5 @@
 // http_post: SNS's outgoing HTTP client on Boost.Asio synchronous sockets (plain TCP or
-// OpenSSL without peer verification). Deliveries run on scheduler threads, never on the
+// OpenSSL without peer verification; why is in http_client.h). Deliveries run on scheduler threads, never on the
 // request path, so blocking here never delays a Publish.
 #include "services/sns/http_client.h"
 

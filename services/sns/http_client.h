@@ -1,7 +1,14 @@
 // A small blocking HTTP/1.1 client for SNS deliveries to http:// and https:// endpoints: one
 // POST per connection ("Connection: close"), the request written by hand, the response's status
-// line read back. https:// does not verify the peer's certificate (local endpoints use
-// self-signed ones). Timeouts apply to connect, send and receive.
+// line read back. Timeouts apply to connect, send and receive.
+//
+// https:// sends SNI (as AWS does) but does not verify the endpoint's certificate, by decision:
+// AWS delivers only to endpoints whose certificate chains to a CA on its own list, which exists
+// to protect deliveries across the internet; nimbus delivers to endpoints on the developer's
+// machine or network, almost always test receivers with self-signed certificates, where a
+// check would only make users install a CA before anything arrives. No option either: the
+// system's CA store is not AWS's list, so a "strict" mode would not tell whether AWS would
+// accept an endpoint.
 //
 // Thread-safety: http_post may be called from any thread; it shares nothing.
 #pragma once

@@ -277,6 +277,13 @@ void delete_subscription(Connection& c, const std::string& arn) {
   c.prepare("DELETE FROM sns_subscriptions WHERE arn = ?").bind(1, arn).run();
 }
 
+std::vector<std::pair<std::string, EpochMillis>> pending_subscriptions(Connection& c) {
+  auto& s = c.prepare("SELECT arn, created_ms FROM sns_subscriptions WHERE confirmed = 0");
+  std::vector<std::pair<std::string, EpochMillis>> out;
+  while (s.step()) out.emplace_back(s.column_text(0), s.column_int(1));
+  return out;
+}
+
 void insert_outbox(Connection& c, const OutboxEntry& e) {
   c.prepare("INSERT INTO sns_outbox(created_ms, protocol, endpoint, topic_arn, subscription_arn, "
             "type, subject, body, message_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -109,6 +109,8 @@ std::vector<SubscriptionRecord> list_subscriptions(Connection& c, const std::str
                                                    const std::string& after, int limit);
 void upsert_subscription(Connection& c, const SubscriptionRecord& s);
 void delete_subscription(Connection& c, const std::string& arn);
+// Every unconfirmed subscription: its arn and when it was created (its token issued).
+std::vector<std::pair<std::string, EpochMillis>> pending_subscriptions(Connection& c);
 
 void insert_outbox(Connection& c, const OutboxEntry& e);
 std::vector<OutboxEntry> list_outbox(Connection& c);

@@ -17,6 +17,11 @@ namespace nimbus::sns {
 
 inline constexpr const char* kCertificatePath = "/_nimbus/sns/SimpleNotificationService-nimbus.pem";
 inline constexpr size_t kMaxMessageBytes = 262144;
+// How long a subscription may stay unconfirmed, and how long its confirmation token is valid:
+// "Amazon SNS automatically deletes unconfirmed subscriptions after 48 hours" (SNS developer
+// guide; 72 hours before May 2023) and "Confirmation tokens are valid for two days" (Subscribe,
+// SNS API reference).
+inline constexpr EpochMillis kPendingLifetimeMs = 48LL * 3600 * 1000;
 
 // "http(s)://<Host header>" of the request: the address the client reached nimbus at.
 std::string base_url(const HttpRequest& request);

@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/scheduler.h"
 #include "services/messaging.h"
 #include "services/sns/errors.h"
 #include "services/sns/sns_internal.h"
@@ -340,6 +341,34 @@ SnsService::SnsService(ServiceEnv& env)
   sns::migrate(env_.db);
   for (const sns::PendingDelivery& d : env_.db.read([](Connection& c) { return sns::all_deliveries(c); }))
     schedule_delivery(d.id, d.next_ms);
+  for (const auto& [arn, created_ms] :
+       env_.db.read([](Connection& c) { return sns::pending_subscriptions(c); }))
+    schedule_expiry(arn, created_ms);
+}
+
+void SnsService::schedule_expiry(const std::string& subscription_arn, EpochMillis created_ms) {
+  env_.scheduler.schedule_at(created_ms + sns::kPendingLifetimeMs,
+                             [this, subscription_arn] { expire_pending(subscription_arn); });
+}
+
+void SnsService::expire_pending(const std::string& subscription_arn) {
+  std::optional<EpochMillis> not_yet;  // created_ms of one that is not due yet
+  try {
+    env_.db.write([&](Connection& c) {
+      std::optional<SubscriptionRecord> sub = sns::find_subscription(c, subscription_arn);
+      if (!sub || sub->confirmed) return;
+      if (env_.clock.now_ms() < sub->created_ms + sns::kPendingLifetimeMs) {
+        not_yet = sub->created_ms;
+        return;
+      }
+      // Not counted in SubscriptionsDeleted: it never became a subscription.
+      sns::delete_subscription(c, subscription_arn);
+    });
+  } catch (const std::exception& e) {
+    log::warn("sns: cannot expire " + subscription_arn + ": " + e.what());
+    return;
+  }
+  if (not_yet) schedule_expiry(subscription_arn, *not_yet);
 }
 
 SnsService::~SnsService() = default;
@@ -713,6 +742,7 @@ Result SnsService::subscribe(CallContext& ctx, const Value& input) {
     }
     return t;
   });
+  if (created && !sub.confirmed) schedule_expiry(sub.arn, sub.created_ms);
   if (created && (protocol == "http" || protocol == "https")) {
     // The SubscriptionConfirmation POST, delivered like any other HTTP message.
     std::string body = confirmation_message("SubscriptionConfirmation", topic, sub, base);
@@ -744,6 +774,10 @@ Result SnsService::confirm_subscription(CallContext& ctx, const Value& input) {
     s.bind_all(arn, token);
     if (!s.step()) throw sns_errors::invalid_parameter("Token");
     std::optional<SubscriptionRecord> sub = sns::find_subscription(c, s.column_text(0));
+    // Tokens are valid for two days (an unconfirmed subscription is deleted then, but
+    // expire_pending may not have run yet).
+    if (env_.clock.now_ms() >= sub->created_ms + sns::kPendingLifetimeMs)
+      throw sns_errors::invalid_parameter("Token");
     if (!sub->confirmed) {
       sub->confirmed = true;
       sub->authenticated = authenticate && !ctx.account.anonymous;

@@ -13,6 +13,10 @@
 // lists. Messages are signed (services/sns/signer.h); the certificate is served at
 // /_nimbus/sns/SimpleNotificationService-nimbus.pem.
 //
+// Subscriptions that need confirmation (http, https, email, email-json) are deleted when still
+// unconfirmed 48 hours after Subscribe, as on AWS; their tokens are valid for those 48 hours.
+// The expiry is a scheduler task, rescheduled from storage at start-up.
+//
 // Anonymous callers may only ConfirmSubscription and Unsubscribe (the SubscribeURL and
 // UnsubscribeURL of delivered messages), as on AWS.
 //
@@ -35,11 +39,13 @@
 namespace nimbus {
 namespace sns {
 struct Prepared;
+struct SqsSend;
 }
 
 class SnsService : public Service {
  public:
-  // Applies the "sns" migrations and schedules the pending HTTP deliveries found in storage.
+  // Applies the "sns" migrations and schedules the pending HTTP deliveries and the expiry of
+  // the unconfirmed subscriptions found in storage.
   // env must outlive the service.
   explicit SnsService(ServiceEnv& env);
   ~SnsService() override;
@@ -53,6 +59,10 @@ class SnsService : public Service {
 
   // Attempts the pending HTTP delivery `id` now (a scheduler task; public for tests).
   void deliver(int64_t id);
+  // Deletes the subscription if it is still unconfirmed sns::kPendingLifetimeMs after it was
+  // created (by env.clock); if that time has not come yet, schedules itself again for then.
+  // Harmless for a confirmed or deleted subscription. A scheduler task; public for tests.
+  void expire_pending(const std::string& subscription_arn);
 
  private:
   struct Outgoing;
@@ -83,9 +93,11 @@ class SnsService : public Service {
   // Renders and signs a SubscriptionConfirmation / UnsubscribeConfirmation message.
   std::string confirmation_message(const std::string& type, const sns::TopicRecord& topic,
                                    const sns::SubscriptionRecord& s, const std::string& base_url);
-  void send_to_queue(const std::string& queue_arn, const std::string& dead_letter_arn,
-                     const QueueMessageInput& message);
+  // Sends to the queues in one QueueDirectory::send_messages call; those refused go to their
+  // subscription's dead-letter queue (a second call), failures are logged.
+  void send_to_queues(const std::vector<sns::SqsSend>& sends);
   void schedule_delivery(int64_t id, EpochMillis when);
+  void schedule_expiry(const std::string& subscription_arn, EpochMillis created_ms);
   std::string required_topic(const Value& input);
   // Delivers prepared messages to the topic's subscriptions (FIFO dedup, outbox, HTTP, SQS).
   void fan_out(CallContext& ctx, const sns::TopicRecord& topic,

@@ -1,5 +1,5 @@
 // SqsService (services/sqs/sqs_service.h): every operation of the SQS model. Entry points:
-// SqsService::call() dispatches by operation name; SqsService::send_message() is SNS's way in.
+// SqsService::call() dispatches by operation name; SqsService::send_messages() is SNS's way in.
 //
 // Layout of this file: helpers (JSON string maps, names, URLs, receipt handles, validation),
 // the Queue record and its attribute rules, the message row and its rendering, then the
@@ -1506,25 +1506,61 @@ Result SqsService::send_message_batch(CallContext& c, const Value& in) {
   return r;
 }
 
-std::string SqsService::send_message(std::string_view arn, const QueueMessageInput& message) {
-  auto parts = parse_arn(arn);
-  if (!parts) throw sqs_errors::queue_does_not_exist();
-  std::optional<Queue> q = env_.db.read(
-      [&](Connection& conn) { return find_queue(conn, parts->account, parts->region, parts->name); });
-  if (!q) throw sqs_errors::queue_does_not_exist();
-  Value in = Value::map();
-  in.set("MessageBody", message.body);
-  if (message.message_attributes.is_map() && message.message_attributes.size() > 0)
-    in.set("MessageAttributes", message.message_attributes);
-  if (!message.message_group_id.empty()) in.set("MessageGroupId", message.message_group_id);
-  if (!message.message_deduplication_id.empty())
-    in.set("MessageDeduplicationId", message.message_deduplication_id);
-  NewMessage m = check_message(*q, in, message.sender_id.empty() ? q->account : message.sender_id);
+std::vector<QueueSendResult> SqsService::send_messages(const std::vector<QueueSend>& sends) {
+  std::vector<QueueSendResult> results(sends.size());
+  // The queues, each looked up once (a fan-out names a queue once; a retry may name it again).
+  std::map<std::string, std::optional<Queue>> queues;
+  for (const QueueSend& s : sends) queues.emplace(s.queue_arn, std::nullopt);
+  env_.db.read([&](Connection& conn) {
+    for (auto& [arn, q] : queues) q = find_queue_by_arn(conn, arn);
+  });
+  std::vector<std::optional<NewMessage>> messages(sends.size());
+  for (size_t i = 0; i < sends.size(); ++i) {
+    const std::optional<Queue>& q = queues.at(sends[i].queue_arn);
+    try {
+      if (!q) throw sqs_errors::queue_does_not_exist();
+      const QueueMessageInput& message = sends[i].message;
+      Value in = Value::map();
+      in.set("MessageBody", message.body);
+      if (message.message_attributes.is_map() && message.message_attributes.size() > 0)
+        in.set("MessageAttributes", message.message_attributes);
+      if (!message.message_group_id.empty()) in.set("MessageGroupId", message.message_group_id);
+      if (!message.message_deduplication_id.empty())
+        in.set("MessageDeduplicationId", message.message_deduplication_id);
+      messages[i] =
+          check_message(*q, in, message.sender_id.empty() ? q->account : message.sender_id);
+    } catch (const ApiError& e) {
+      results[i].error = e;
+    }
+  }
+  if (std::none_of(messages.begin(), messages.end(), [](auto& m) { return m.has_value(); }))
+    return results;
   EpochMillis now = env_.clock.now_ms();
-  std::vector<NewMessage*> batch{&m};
-  env_.db.write([&](Connection& conn) { insert_messages(conn, *q, batch, now); });
-  wake_at(q->key(), now + m.delay * 1000LL);
-  return m.message_id;
+  env_.db.write([&](Connection& conn) {
+    // Per queue, in the order given (FIFO order within a queue is kept).
+    for (auto& [arn, q] : queues) {
+      if (!q) continue;
+      std::vector<NewMessage*> batch;
+      for (size_t i = 0; i < sends.size(); ++i)
+        if (messages[i] && sends[i].queue_arn == arn) batch.push_back(&*messages[i]);
+      if (batch.empty()) continue;
+      try {
+        insert_messages(conn, *q, batch, now);
+      } catch (const ApiError& e) {  // deleted since the read: nothing of it was inserted
+        for (size_t i = 0; i < sends.size(); ++i)
+          if (messages[i] && sends[i].queue_arn == arn) {
+            results[i].error = e;
+            messages[i].reset();
+          }
+      }
+    }
+  });
+  for (size_t i = 0; i < sends.size(); ++i) {
+    if (!messages[i]) continue;
+    results[i].message_id = messages[i]->message_id;
+    wake_at(queues.at(sends[i].queue_arn)->key(), now + messages[i]->delay * 1000LL);
+  }
+  return results;
 }
 
 // ---- receiving --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 //
 // Also the QueueDirectory through which SNS delivers to queues.
 //
-// Thread-safety: call() and send_message() run concurrently on any threads.
+// Thread-safety: call() and send_messages() run concurrently on any threads.
 #pragma once
 
 #include <map>
@@ -42,7 +42,7 @@ class SqsService : public Service, public QueueDirectory {
   Result call(CallContext& context, const Value& input) override;
   void reset() override;
 
-  std::string send_message(std::string_view queue_arn, const QueueMessageInput& message) override;
+  std::vector<QueueSendResult> send_messages(const std::vector<QueueSend>& sends) override;
 
   struct Queue;  // a queue row with its parsed attributes (sqs_service.cc)
 

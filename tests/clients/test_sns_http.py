@@ -1,6 +1,7 @@
-"""SNS → HTTP deliveries against a small receiver started by the test (python http.server on
-loopback): the SubscriptionConfirmation POST, confirming by fetching SubscribeURL, signed
-Notifications verified with the certificate served at SigningCertURL (openssl CLI), raw
+"""SNS → HTTP and HTTPS deliveries against a small receiver started by the test (python
+http.server on loopback; for https, wrapped in TLS with a self-signed certificate the test makes
+with the openssl CLI): the SubscriptionConfirmation POST, confirming by fetching SubscribeURL,
+signed Notifications verified with the certificate served at SigningCertURL (openssl CLI), raw
 delivery, and retries of a failing endpoint per the delivery policy.
 
 Follows "Use Amazon SNS with HTTP/S endpoints" and "Verifying the signatures of Amazon SNS
@@ -11,6 +12,7 @@ import http.server
 import json
 import os
 import queue
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -24,18 +26,34 @@ from botocore.config import Config
 from harness import ACCESS_KEY, SECRET_KEY, Nimbus
 
 
-class Receiver:
-    """Records every POST; answers with the statuses queued in `fail_with`, then 200."""
+def self_signed_context(directory):
+    """A TLS server context with a fresh self-signed certificate for localhost."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
-    def __init__(self):
+
+class Receiver:
+    """Records every POST; answers with the statuses queued in `fail_with`, then 200. With
+    tls=True it serves https://localhost:<port>/hook with a self-signed certificate and records
+    the server names (SNI) clients asked for in `server_names`."""
+
+    def __init__(self, tls=False):
         self.requests = queue.Queue()
         self.fail_with = []
+        self.server_names = []
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                receiver.requests.put((dict(self.headers), body))
+                headers = dict(self.headers)
+                headers["tls"] = isinstance(self.connection, ssl.SSLSocket)
+                receiver.requests.put((headers, body))
                 status = receiver.fail_with.pop(0) if receiver.fail_with else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -45,7 +63,14 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hook" % port
+        if tls:
+            with tempfile.TemporaryDirectory() as d:
+                context = self_signed_context(d)
+            context.sni_callback = lambda sock, name, ctx: self.server_names.append(name)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = "https://localhost:%d/hook" % port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def next(self, timeout=10):
@@ -103,11 +128,13 @@ class HttpDeliveryTests(unittest.TestCase):
         self.receiver = Receiver()
         self.addCleanup(self.receiver.close)
 
-    def subscribe_confirmed(self, topic, **attributes):
-        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.receiver.url,
-                           Attributes=attributes)
-        headers, body = self.receiver.next()
+    def subscribe_confirmed(self, topic, receiver=None, **attributes):
+        receiver = receiver or self.receiver
+        self.sns.subscribe(TopicArn=topic, Protocol=receiver.url.split(":")[0],
+                           Endpoint=receiver.url, Attributes=attributes)
+        headers, body = receiver.next()
         confirmation = json.loads(body)
+        self.assertEqual(headers["tls"], receiver.url.startswith("https:"))
         self.assertEqual(headers["x-amz-sns-message-type"], "SubscriptionConfirmation")
         self.assertEqual(confirmation["Type"], "SubscriptionConfirmation")
         self.assertEqual(confirmation["TopicArn"], topic)
@@ -150,6 +177,27 @@ class HttpDeliveryTests(unittest.TestCase):
         headers, body = self.receiver.next()
         self.assertEqual(json.loads(body)["Type"], "UnsubscribeConfirmation")
         self.assertEqual(self.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"], [])
+
+    def test_https_confirmation_and_signed_notification(self):
+        # nimbus does not verify the endpoint's certificate (AWS requires one from a CA it
+        # trusts): the self-signed certificate of a local receiver is accepted. SNI is sent.
+        receiver = Receiver(tls=True)
+        self.addCleanup(receiver.close)
+        topic = self.sns.create_topic(Name="https-signed")["TopicArn"]
+        sub = self.subscribe_confirmed(topic, receiver)
+        self.assertEqual(self.sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+                         ["PendingConfirmation"], "false")
+        self.sns.publish(TopicArn=topic, Message="hello https", Subject="Secure")
+        headers, body = receiver.next()
+        note = json.loads(body)
+        self.assertTrue(headers["tls"])
+        self.assertEqual(headers["x-amz-sns-message-type"], "Notification")
+        self.assertEqual(headers["x-amz-sns-subscription-arn"], sub)
+        self.assertEqual(headers["x-amz-sns-message-id"], note["MessageId"])
+        self.assertEqual((note["Message"], note["Subject"]), ("hello https", "Secure"))
+        self.assertTrue(verify(note))
+        self.assertFalse(verify(dict(note, Subject="Insecure")))
+        self.assertIn("localhost", receiver.server_names)
 
     def test_raw_delivery(self):
         topic = self.sns.create_topic(Name="http-raw")["TopicArn"]

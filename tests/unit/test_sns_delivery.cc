@@ -23,14 +23,28 @@ using namespace nimbus;
 
 namespace {
 
+// Records the tasks; run_due() runs those due by the test's clock (nothing runs by itself).
 class NoScheduler : public Scheduler {
  public:
-  TaskId schedule_at(EpochMillis when, std::function<void()>) override {
+  TaskId schedule_at(EpochMillis when, std::function<void()> task) override {
     times.push_back(when);
+    tasks.emplace_back(when, std::move(task));
     return 0;
   }
   void cancel(TaskId) override {}
+  void run_due(EpochMillis now) {
+    std::vector<std::pair<EpochMillis, std::function<void()>>> due;
+    for (auto it = tasks.begin(); it != tasks.end();)
+      if (it->first <= now) {
+        due.push_back(std::move(*it));
+        it = tasks.erase(it);
+      } else {
+        ++it;
+      }
+    for (auto& [when, task] : due) task();
+  }
   std::vector<EpochMillis> times;
+  std::vector<std::pair<EpochMillis, std::function<void()>>> tasks;
 };
 
 class NoWaits : public WaitHub {
@@ -47,13 +61,21 @@ struct Sent {
 
 class TestQueues : public QueueDirectory {
  public:
-  std::string send_message(std::string_view queue_arn, const QueueMessageInput& m) override {
-    if (queue_arn.ends_with(":missing"))
-      throw ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "no queue");
-    sent.push_back({std::string(queue_arn), m});
-    return "id-" + std::to_string(sent.size());
+  std::vector<QueueSendResult> send_messages(const std::vector<QueueSend>& sends) override {
+    calls++;
+    std::vector<QueueSendResult> results(sends.size());
+    for (size_t i = 0; i < sends.size(); ++i) {
+      if (sends[i].queue_arn.ends_with(":missing")) {
+        results[i].error = ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "no queue");
+        continue;
+      }
+      sent.push_back({sends[i].queue_arn, sends[i].message});
+      results[i].message_id = "id-" + std::to_string(sent.size());
+    }
+    return results;
   }
   std::vector<Sent> sent;
+  int calls = 0;  // send_messages calls: one per fan-out (plus one for dead letters)
 };
 
 Account alice() {
@@ -220,6 +242,21 @@ TEST_CASE("sns delivery: a failing queue falls back to the subscription's dead-l
   f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
   REQUIRE(f.queues.sent.size() == 1);
   CHECK(f.queues.sent[0].queue.ends_with(":dead"));
+  CHECK(f.queues.calls == 2);
+}
+
+TEST_CASE("sns delivery: a fan-out to many queues is one send_messages call") {
+  SnsFixture f;
+  std::string arn = f.topic("wide");
+  for (int i = 0; i < 10; ++i) f.subscribe(arn, kQueue + "-" + std::to_string(i));
+  f.call("Publish", Value(ValueMap{{"TopicArn", Value(arn)}, {"Message", Value("m")}}));
+  REQUIRE(f.queues.sent.size() == 10);
+  CHECK(f.queues.calls == 1);
+  rapidjson::Document first, last;
+  first.Parse(f.queues.sent[0].message.body.c_str());
+  last.Parse(f.queues.sent[9].message.body.c_str());
+  REQUIRE((first.IsObject() && last.IsObject()));
+  CHECK(std::string(first["UnsubscribeURL"].GetString()) != last["UnsubscribeURL"].GetString());
 }
 
 TEST_CASE("sns delivery: without SQS in the server, publishing still succeeds") {
@@ -237,8 +274,101 @@ TEST_CASE("sns delivery: http subscriptions queue a confirmation for the schedul
                                                 {"Protocol", Value("http")},
                                                 {"Endpoint", Value("http://127.0.0.1:9/hook")}}));
   CHECK(*r.output.get_string("SubscriptionArn") == "pending confirmation");
-  REQUIRE(f.scheduler.times.size() == 1);
-  CHECK(f.scheduler.times[0] == f.clock.now_ms());
+  // The confirmation POST now, and the subscription's expiry 48 hours later.
+  CHECK(f.scheduler.times ==
+        std::vector<EpochMillis>{f.clock.now_ms() + sns::kPendingLifetimeMs, f.clock.now_ms()});
+}
+
+namespace {
+
+// An email subscription (pending until confirmed), its ARN and token.
+std::pair<std::string, std::string> pending_email(SnsFixture& f, const std::string& topic,
+                                                  const std::string& address) {
+  Result r = f.call("Subscribe", Value(ValueMap{{"TopicArn", Value(topic)},
+                                                {"Protocol", Value("email")},
+                                                {"Endpoint", Value(address)},
+                                                {"ReturnSubscriptionArn", Value(true)}}));
+  std::string arn = *r.output.get_string("SubscriptionArn");
+  std::string token = f.db->read([&](Connection& c) { return sns::find_subscription(c, arn)->token; });
+  return {arn, token};
+}
+
+std::string topic_attribute(SnsFixture& f, const std::string& topic, const std::string& name) {
+  Result r = f.call("GetTopicAttributes", Value(ValueMap{{"TopicArn", Value(topic)}}));
+  return r.output.find("Attributes")->string_or(name, "?");
+}
+
+std::string error_code(SnsFixture& f, const std::string& operation, Value input) {
+  try {
+    f.call(operation, std::move(input));
+  } catch (const ApiError& e) {
+    return e.code;
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("sns subscriptions: an unconfirmed subscription is deleted after 48 hours") {
+  SnsFixture f;
+  std::string topic = f.topic("expiring");
+  auto [stale, stale_token] = pending_email(f, topic, "late@example.com");
+  f.clock.advance(1000);
+  auto [kept, kept_token] = pending_email(f, topic, "prompt@example.com");
+  CHECK(topic_attribute(f, topic, "SubscriptionsPending") == "2");
+  f.call("ConfirmSubscription", Value(ValueMap{{"TopicArn", Value(topic)},
+                                               {"Token", Value(kept_token)}}));
+  f.clock.advance(sns::kPendingLifetimeMs - 1001);
+  f.scheduler.run_due(f.clock.now_ms());  // one millisecond early: nothing goes
+  CHECK(topic_attribute(f, topic, "SubscriptionsPending") == "1");
+  f.clock.advance(1);
+  f.scheduler.run_due(f.clock.now_ms());
+  CHECK(topic_attribute(f, topic, "SubscriptionsPending") == "0");
+  CHECK(topic_attribute(f, topic, "SubscriptionsConfirmed") == "1");
+  CHECK(topic_attribute(f, topic, "SubscriptionsDeleted") == "0");
+  CHECK(error_code(f, "GetSubscriptionAttributes",
+                   Value(ValueMap{{"SubscriptionArn", Value(stale)}})) == "NotFound");
+  CHECK(error_code(f, "ConfirmSubscription", Value(ValueMap{{"TopicArn", Value(topic)},
+                                                           {"Token", Value(stale_token)}})) ==
+        "InvalidParameter");
+  // The confirmed one stays, whatever its expiry task finds.
+  f.clock.advance(sns::kPendingLifetimeMs);
+  f.scheduler.run_due(f.clock.now_ms());
+  CHECK(error_code(f, "GetSubscriptionAttributes",
+                   Value(ValueMap{{"SubscriptionArn", Value(kept)}})) == "");
+}
+
+TEST_CASE("sns subscriptions: a confirmation token is valid for two days") {
+  SnsFixture f;
+  std::string topic = f.topic("tokens");
+  auto [arn, token] = pending_email(f, topic, "slow@example.com");
+  f.clock.advance(sns::kPendingLifetimeMs);  // the expiry task has not run yet
+  CHECK(error_code(f, "ConfirmSubscription", Value(ValueMap{{"TopicArn", Value(topic)},
+                                                           {"Token", Value(token)}})) ==
+        "InvalidParameter");
+  Value attributes = f.call("GetSubscriptionAttributes",
+                            Value(ValueMap{{"SubscriptionArn", Value(arn)}}))
+                         .output.find("Attributes")[0];
+  CHECK(attributes.string_or("PendingConfirmation", "") == "true");
+}
+
+TEST_CASE("sns subscriptions: expiry of unconfirmed subscriptions survives a restart") {
+  SnsFixture f;
+  std::string topic = f.topic("restarted");
+  EpochMillis created = f.clock.now_ms();
+  auto [arn, token] = pending_email(f, topic, "later@example.com");
+  // A new service on the same database (the scheduler's tasks are gone with the old one).
+  f.service.reset();
+  f.scheduler.tasks.clear();
+  f.clock.advance(3600 * 1000);
+  f.service = std::make_unique<SnsService>(*f.env);
+  REQUIRE(f.scheduler.tasks.size() == 1);
+  CHECK(f.scheduler.tasks[0].first == created + sns::kPendingLifetimeMs);
+  f.clock.advance(sns::kPendingLifetimeMs);
+  f.scheduler.run_due(f.clock.now_ms());
+  CHECK(topic_attribute(f, topic, "SubscriptionsPending") == "0");
+  CHECK(error_code(f, "GetSubscriptionAttributes",
+                   Value(ValueMap{{"SubscriptionArn", Value(arn)}})) == "NotFound");
 }
 
 TEST_CASE("sns delivery: retry delays follow the delivery policy's phases") {

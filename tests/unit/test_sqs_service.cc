@@ -620,6 +620,34 @@ TEST_CASE("sqs queue directory delivers by ARN for SNS") {
   CHECK_THROWS_AS(f.service->send_message("arn:aws:sqs:us-east-1:000000000000:none", m), ApiError);
 }
 
+TEST_CASE("sqs queue directory sends a fan-out in one commit, refusing messages one by one") {
+  SqsFixture f;
+  std::string a = f.create("fan-a"), b = f.create("fan-b");
+  std::string small = f.create("fan-small", map_of({{"MaximumMessageSize", "1024"}}));
+  const std::string prefix = "arn:aws:sqs:us-east-1:000000000000:";
+  QueueMessageInput m;
+  m.body = "note";
+  QueueMessageInput big;
+  big.body = std::string(2000, 'x');
+  uint64_t commits = f.db->commits();
+  std::vector<QueueSendResult> r = f.service->send_messages({{prefix + "fan-a", m},
+                                                             {prefix + "none", m},
+                                                             {prefix + "fan-small", big},
+                                                             {prefix + "fan-b", m},
+                                                             {prefix + "fan-a", m}});
+  CHECK(f.db->commits() - commits == 1);
+  REQUIRE(r.size() == 5);
+  CHECK((!r[0].error && !r[3].error && !r[4].error));
+  REQUIRE((r[1].error && r[2].error));
+  CHECK(r[1].error->code == "QueueDoesNotExist");
+  CHECK(r[2].error->code == "InvalidParameterValue");
+  CHECK(f.receive(a, 10).size() == 2);
+  ValueList got = f.receive(b, 10);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].string_or("MessageId", "") == r[3].message_id);
+  CHECK(f.receive(small, 10).empty());
+}
+
 TEST_CASE("sqs queues, messages and visibility survive reopening the database") {
   SqsFixture f(true);
   std::string url = f.create("durable", map_of({{"VisibilityTimeout", "100"}}));
