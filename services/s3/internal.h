@@ -80,6 +80,11 @@ inline BucketRecord require_bucket(Connection& c, const std::string& name,
   return *bucket;
 }
 
+// An Owner / Initiator element: the account's canonical user id.
+inline Value owner_value(const std::string& account_id) {
+  return Value::map().set("ID", canonical_user_id(account_id));
+}
+
 inline bool etag_matches(std::string_view condition, const std::string& etag) {
   // A comma-separated list of (quoted or bare) entity tags, or "*".
   size_t start = 0;

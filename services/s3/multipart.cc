@@ -1,7 +1,7 @@
 // S3 multipart uploads: CreateMultipartUpload, UploadPart (the body streams into one blob per
 // part), UploadPartCopy (a byte range of another object copied into a part's blob),
 // CompleteMultipartUpload (the object's segments are the parts' blobs: nothing is copied),
-// AbortMultipartUpload, ListParts and ListMultipartUploads.
+// AbortMultipartUpload and ListParts (ListMultipartUploads is with the listings, listing.cc).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 #include "common/hash.h"
 #include "services/s3/internal.h"
@@ -14,7 +14,7 @@ using namespace nimbus::s3;
 
 constexpr uint64_t kMinPartBytes = 5ull << 20;  // every part but the last
 constexpr int64_t kMaxPartNumber = 10000;
-constexpr int64_t kMaxListed = 1000;
+constexpr int64_t kMaxListed = 1000;  // ListParts
 
 ApiError no_such_upload(const std::string& upload_id) {
   return ApiError(404, "NoSuchUpload",
@@ -69,10 +69,6 @@ SentChecksum complete_checksum(const UploadRecord& u, const ChecksumAlgorithm* a
   if (sent.algorithm && sent.algorithm != algorithm)
     throw checksum_type_mismatch(algorithm, *sent.algorithm);
   return sent;
-}
-
-Value owner_value(const std::string& account_id) {
-  return Value::map().set("ID", canonical_user_id(account_id));
 }
 
 std::string strip_quotes(std::string s) {
@@ -515,51 +511,6 @@ Result S3Service::list_parts(CallContext& context, const Value& input) {
   out.set("StorageClass", upload.object.storage_class);
   if (upload.checksum_algorithm) out.set("ChecksumAlgorithm", *upload.checksum_algorithm);
   if (upload.checksum_type) out.set("ChecksumType", *upload.checksum_type);
-  return result;
-}
-
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
-Result S3Service::list_multipart_uploads(CallContext& context, const Value& input) {
-  std::string bucket_name = bucket_of(input);
-  if (input.has("Delimiter"))
-    throw errors::not_implemented("ListMultipartUploads with a delimiter");
-  std::string prefix = input.string_or("Prefix", "");
-  std::string key_marker = input.string_or("KeyMarker", "");
-  std::string upload_marker = input.string_or("UploadIdMarker", "");
-  int64_t max_uploads = std::clamp<int64_t>(input.get_int("MaxUploads").value_or(kMaxListed), 0,
-                                            kMaxListed);
-  std::vector<UploadRecord> uploads = env_.db.read([&](Connection& c) {
-    require_bucket(c, bucket_name, context, input, Access::Read);
-    return s3::list_uploads(c, bucket_name, prefix, key_marker, upload_marker,
-                            static_cast<size_t>(max_uploads) + 1);
-  });
-  bool truncated = uploads.size() > static_cast<size_t>(max_uploads);
-  if (truncated) uploads.resize(static_cast<size_t>(max_uploads));
-  ValueList list;
-  for (const UploadRecord& u : uploads) {
-    Value entry = Value::map()
-                      .set("UploadId", u.upload_id)
-                      .set("Key", u.key)
-                      .set("Initiated", timestamp_of(u.initiated_ms))
-                      .set("StorageClass", u.object.storage_class)
-                      .set("Owner", owner_value(u.object.owner_id))
-                      .set("Initiator", owner_value(u.object.owner_id));
-    if (u.checksum_algorithm) entry.set("ChecksumAlgorithm", *u.checksum_algorithm);
-    list.push_back(std::move(entry));
-  }
-  Result result;
-  Value& out = result.output;
-  out.set("Bucket", bucket_name);
-  out.set("KeyMarker", key_marker);
-  out.set("UploadIdMarker", upload_marker);
-  if (truncated && !uploads.empty()) {
-    out.set("NextKeyMarker", uploads.back().key);
-    out.set("NextUploadIdMarker", uploads.back().upload_id);
-  }
-  out.set("Prefix", prefix);
-  out.set("MaxUploads", max_uploads);
-  out.set("IsTruncated", truncated);
-  if (!list.empty()) out.set("Uploads", Value(std::move(list)));
   return result;
 }
 

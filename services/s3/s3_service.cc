@@ -237,8 +237,8 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
     if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
     // Uploads still in progress go with the bucket (their parts are nobody's objects).
     std::vector<std::string> parts;
-    for (const s3::UploadRecord& u : s3::list_uploads(c, name, "", "", "", 1u << 30)) {
-      std::vector<std::string> ids = s3::delete_upload(c, u.upload_id);
+    for (const s3::UploadEntry& e : s3::list_uploads(c, name, "", "", "", "", SIZE_MAX).entries) {
+      std::vector<std::string> ids = s3::delete_upload(c, e.upload->upload_id);
       parts.insert(parts.end(), ids.begin(), ids.end());
     }
     s3::delete_bucket(c, name);

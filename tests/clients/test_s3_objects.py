@@ -202,6 +202,66 @@ class MultipartTests(S3Case):
         self.assertClientError(lambda: self.s3.list_parts(Bucket=b, Key="k", UploadId=up),
                                "NoSuchUpload", 404)
 
+    def test_list_multipart_uploads_prefix_delimiter_markers_and_paging(self):
+        # API_ListMultipartUploads: keys ascending, the uploads of one key by initiation time;
+        # Prefix, Delimiter with CommonPrefixes, KeyMarker/UploadIdMarker, MaxUploads with
+        # IsTruncated and NextKeyMarker/NextUploadIdMarker, EncodingType=url.
+        b = self.bucket()
+        ids = {}
+        for key in ["z", "b", "a/2", "photos/2024/x", "a/1", "photos/2025/y", "c d", "b", "b"]:
+            ids.setdefault(key, []).append(
+                self.s3.create_multipart_upload(Bucket=b, Key=key)["UploadId"])
+            time.sleep(0.005)  # distinct initiation times
+        everything = [(k, u) for k in sorted(ids) for u in ids[k]]
+        listed = self.s3.list_multipart_uploads(Bucket=b)
+        self.assertEqual([(u["Key"], u["UploadId"]) for u in listed["Uploads"]], everything)
+        self.assertFalse(listed["IsTruncated"])
+        self.assertEqual(listed["MaxUploads"], 1000)
+        top = self.s3.list_multipart_uploads(Bucket=b, Delimiter="/")
+        self.assertEqual([u["Key"] for u in top["Uploads"]], ["b", "b", "b", "c d", "z"])
+        self.assertEqual([p["Prefix"] for p in top["CommonPrefixes"]], ["a/", "photos/"])
+        self.assertEqual(top["Delimiter"], "/")
+        photos = self.s3.list_multipart_uploads(Bucket=b, Prefix="photos/", Delimiter="/")
+        self.assertNotIn("Uploads", photos)
+        self.assertEqual([p["Prefix"] for p in photos["CommonPrefixes"]],
+                         ["photos/2024/", "photos/2025/"])
+        self.assertEqual(photos["Prefix"], "photos/")
+        # Resuming inside one key's uploads, and after the whole key.
+        after = self.s3.list_multipart_uploads(Bucket=b, KeyMarker="b",
+                                               UploadIdMarker=ids["b"][0])
+        self.assertEqual([u["UploadId"] for u in after["Uploads"]][:2], ids["b"][1:])
+        after = self.s3.list_multipart_uploads(Bucket=b, KeyMarker="b")
+        self.assertEqual(after["Uploads"][0]["Key"], "c d")
+        # Paging by two, with and without a delimiter, gives the same entries as one page.
+        for delimiter in ("", "/"):
+            with self.subTest(delimiter=delimiter):
+                one = self.s3.list_multipart_uploads(Bucket=b, Delimiter=delimiter)
+                want = ([(u["Key"], u["UploadId"]) for u in one.get("Uploads", [])] +
+                        [(p["Prefix"], None) for p in one.get("CommonPrefixes", [])])
+                got, marker, upload_marker, pages = [], "", "", 0
+                while True:
+                    page = self.s3.list_multipart_uploads(
+                        Bucket=b, Delimiter=delimiter, MaxUploads=2, KeyMarker=marker,
+                        UploadIdMarker=upload_marker)
+                    pages += 1
+                    entries = ([(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])] +
+                               [(p["Prefix"], None) for p in page.get("CommonPrefixes", [])])
+                    self.assertLessEqual(len(entries), 2)
+                    got += entries
+                    if not page["IsTruncated"]:
+                        break
+                    marker = page["NextKeyMarker"]
+                    upload_marker = page.get("NextUploadIdMarker", "")
+                self.assertEqual(sorted(got, key=lambda e: (e[0], e[1] or "")),
+                                 sorted(want, key=lambda e: (e[0], e[1] or "")))
+                self.assertEqual(len(got), len(want))
+                self.assertEqual(pages, (len(want) + 1) // 2)
+        encoded = self.s3.list_multipart_uploads(Bucket=b, Prefix="c ", EncodingType="url")
+        self.assertEqual([u["Key"] for u in encoded["Uploads"]], ["c%20d"])
+        self.assertEqual((encoded["Prefix"], encoded["EncodingType"]), ("c%20", "url"))
+        self.assertClientError(lambda: self.s3.list_multipart_uploads(
+            Bucket=b, EncodingType="base64"), "InvalidArgument", 400)
+
     def test_upload_part_copy_with_range(self):
         # API_UploadPartCopy: x-amz-copy-source-range.
         b = self.bucket()
