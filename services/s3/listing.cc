@@ -175,7 +175,9 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
   out.set("IsTruncated", page.truncated);
   out.set("KeyMarker", shown(p, key_marker));
   out.set("VersionIdMarker", version_marker);
-  ValueList versions, markers, prefixes;
+  // Versions and delete markers come in one order (keys ascending, each key's newest first),
+  // which the XML keeps by interleaving the two lists (kElementOrder).
+  ValueList versions, markers, prefixes, order;
   const ListEntry* last = nullptr;
   for (const ListEntry& e : page.entries) {
     last = &e;
@@ -190,6 +192,7 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
     entry.set("VersionId", o.version_id);
     entry.set("IsLatest", o.is_latest);
     entry.set("LastModified", timestamp_of(o.last_modified_ms));
+    order.push_back(Value(o.delete_marker ? "DeleteMarkers" : "Versions"));
     if (o.delete_marker) {
       markers.push_back(std::move(entry));
       continue;
@@ -203,6 +206,7 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
   if (!versions.empty()) out.set("Versions", Value(std::move(versions)));
   if (!markers.empty()) out.set("DeleteMarkers", Value(std::move(markers)));
   if (!prefixes.empty()) out.set("CommonPrefixes", Value(std::move(prefixes)));
+  if (!order.empty()) out.set(kElementOrder, Value(std::move(order)));
   if (page.truncated && last) {
     if (last->object) {
       out.set("NextKeyMarker", shown(p, last->object->key));

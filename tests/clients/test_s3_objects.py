@@ -301,6 +301,51 @@ class VersioningTests(S3Case):
         self.assertEqual(self.s3.head_object(Bucket=b, Key="k").get("VersionId", "null"), "null")
 
 
+    def test_version_pages_resume_exactly_at_any_entry(self):
+        # API_ListObjectVersions: one order for versions and delete markers (keys ascending,
+        # newest first); a page may end at a version, a delete marker or the "null" version of a
+        # suspended bucket, and KeyMarker/VersionIdMarker resume right after it. The raw XML
+        # keeps that order (Version and DeleteMarker elements interleaved).
+        b = self.bucket()
+        history = []
+        versioning = lambda status: self.s3.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={"Status": status})
+        versioning("Enabled")
+        for key in ("k2", "k1"):
+            history.append((key, self.s3.put_object(Bucket=b, Key=key, Body=b"1")["VersionId"]))
+            history.append((key, self.s3.delete_object(Bucket=b, Key=key)["VersionId"]))
+            history.append((key, self.s3.put_object(Bucket=b, Key=key, Body=b"2")["VersionId"]))
+        versioning("Suspended")
+        self.s3.put_object(Bucket=b, Key="k1", Body=b"null")
+        history.append(("k1", "null"))
+        self.s3.delete_object(Bucket=b, Key="k2")  # a "null" delete marker
+        history.append(("k2", "null"))
+        expected = [e for key in ("k1", "k2") for e in reversed(history) if e[0] == key]
+        raw = []
+        hook = lambda http_response, **_: raw.append(http_response.content.decode())
+        self.s3.meta.events.register("after-call.s3.ListObjectVersions", hook)
+        try:
+            self.s3.list_object_versions(Bucket=b)
+        finally:
+            self.s3.meta.events.unregister("after-call.s3.ListObjectVersions", hook)
+        import re
+        self.assertEqual(re.findall(r"<Key>([^<]*)</Key><VersionId>([^<]*)</VersionId>", raw[0]),
+                         expected)
+        for size in (1, 2, 4):
+            got, kwargs = [], {}
+            while True:
+                page = self.s3.list_object_versions(Bucket=b, MaxKeys=size, **kwargs)
+                entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+                self.assertLessEqual(len(entries), size)
+                got += sorted(((e["Key"], e["VersionId"]) for e in entries),
+                              key=expected.index)
+                if not page["IsTruncated"]:
+                    break
+                kwargs = {"KeyMarker": page["NextKeyMarker"],
+                          "VersionIdMarker": page["NextVersionIdMarker"]}
+            self.assertEqual(got, expected, "pages of %d" % size)
+
+
 class AccessTests(S3Case):
     def test_public_read_and_other_accounts(self):
         # userguide/acl-overview.html: canned ACLs; anonymous urllib reads a public-read object
