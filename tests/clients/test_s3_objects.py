@@ -1,6 +1,6 @@
 """boto3 against nimbus S3: listing, DeleteObjects, CopyObject, conditionals, tagging, multipart
-(upload_file/download_file across the threshold), versioning, ACLs and presigned URLs (SigV2 and
-SigV4) fetched with urllib, and concurrent writers of one key.
+(upload_file/download_file across the threshold), ListMultipartUploads, versioning, ACLs and
+presigned URLs (SigV2 and SigV4) fetched with urllib, and 100 concurrent writers of one key.
 
 Each test cites the S3 API reference page it reproduces:
 https://docs.aws.amazon.com/AmazonS3/latest/API/<page>.
@@ -143,19 +143,31 @@ class ObjectTests(S3Case):
         self.assertIsNone(self.s3.get_bucket_location(Bucket=b)["LocationConstraint"])
 
     def test_concurrent_writers_of_one_key(self):
-        # Last complete write wins, never a mixed object (20 writers of 1 MiB each here, to keep
-        # CI fast; the server code path is the same for 100).
+        # Last complete write wins, never a mixed object: 100 writers of 1 MiB each.
         b = self.bucket()
-        bodies = [bytes([65 + i % 26]) * MiB for i in range(20)]
-        threads = [threading.Thread(target=lambda body=body: client(self.server).put_object(
-            Bucket=b, Key="hot", Body=body)) for body in bodies]
+        # Every write must succeed (a failed one would not be a contender), and the survivor's
+        # ETag is the MD5 of the body it holds.
+        b = self.bucket()
+        bodies = [bytes([65 + i % 26]) * MiB for i in range(100)]
+        errors = []
+
+        def write(body):
+            try:
+                client(self.server).put_object(Bucket=b, Key="hot", Body=body)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=write, args=(body,)) for body in bodies]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        got = self.s3.get_object(Bucket=b, Key="hot")["Body"].read()
-        self.assertEqual(len(got), MiB)
-        self.assertEqual(got, got[:1] * MiB)
+        self.assertEqual(errors, [])
+        got = self.s3.get_object(Bucket=b, Key="hot")
+        body = got["Body"].read()
+        self.assertEqual(len(body), MiB)
+        self.assertEqual(body, body[:1] * MiB)
+        self.assertEqual(got["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
 
 
 class MultipartTests(S3Case):
