@@ -132,10 +132,9 @@ Result S3Service::create_multipart_upload(CallContext& context, const Value& inp
     const ChecksumAlgorithm* a = find_checksum_algorithm(*algorithm);
     if (!a) throw s3_errors::invalid_request("Checksum algorithm provided is unsupported.");
     u.checksum_algorithm = a->name;
-    if (!type) type = is_crc(*a) && a->hasher == Hasher::Algorithm::Crc64Nvme ? "FULL_OBJECT"
-                                                                               : "COMPOSITE";
-    bool refused = *type == "FULL_OBJECT" ? !is_crc(*a)
-                                          : a->hasher == Hasher::Algorithm::Crc64Nvme;
+    bool crc64 = a->hasher == Hasher::Algorithm::Crc64Nvme;
+    if (!type) type = crc64 ? "FULL_OBJECT" : "COMPOSITE";
+    bool refused = *type == "FULL_OBJECT" ? !is_crc(*a) : crc64;
     if (refused)
       throw s3_errors::invalid_request("The " + *type + " checksum type cannot be used with the " +
                                        lower(a->name) + " checksum algorithm.");

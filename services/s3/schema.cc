@@ -598,7 +598,15 @@ UploadRecord upload_from_row(const Statement& s) {
 
 }  // namespace
 
-void insert_upload(Connection& c, const UploadRecord& u) {
+void insert_upload(Connection& c, UploadRecord& u) {
+  // Uploads of one key list in initiation order; two started in the same millisecond get
+  // consecutive times, so that order is the order they were created in.
+  Statement& latest =
+      c.prepare("SELECT max(initiated_ms) FROM s3_uploads WHERE bucket = ? AND key = ?");
+  latest.bind_all(u.bucket, u.key);
+  if (latest.step() && !latest.column_is_null(0))
+    u.initiated_ms = std::max(u.initiated_ms, latest.column_int(0) + 1);
+  latest.reset();
   c.prepare(std::string("INSERT INTO s3_uploads(") + kUploadColumns +
             ") VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind_all(u.upload_id, u.bucket, u.key, u.initiated_ms, template_to_json(u.object),

@@ -179,7 +179,8 @@ struct PartRecord {
   std::optional<std::string> checksum;  // base64, of the upload's algorithm
   EpochMillis last_modified_ms = 0;
 };
-void insert_upload(Connection& c, const UploadRecord& upload);
+// Inserts the upload; its initiated_ms becomes later than any other upload's of the same key.
+void insert_upload(Connection& c, UploadRecord& upload);
 std::optional<UploadRecord> find_upload(Connection& c, std::string_view upload_id);
 // Deletes the upload and its parts; returns the parts' blob ids except those in `keep`.
 std::vector<std::string> delete_upload(Connection& c, std::string_view upload_id,

@@ -183,6 +183,23 @@ TEST_CASE("s3: ListMultipartUploads walks the upload index by key, then initiati
       [&](Connection& c) { return s3::list_uploads(c, "uploads", "tmp/", "/", "tmp/0/", "", 10); });
   REQUIRE(page.entries.size() == 2);
   CHECK(page.entries[0].common_prefix == "tmp/1/");
+  // Two uploads started in the same millisecond keep the order they were created in.
+  f.db->write([&](Connection& c) {
+    for (const char* id : {"y2", "y1"}) {
+      s3::UploadRecord u;
+      u.upload_id = id;
+      u.bucket = "uploads";
+      u.key = "same";
+      u.initiated_ms = 7000;
+      u.object.owner_id = kAlice.id;
+      s3::insert_upload(c, u);
+    }
+  });
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "same", "", "", "", 10); });
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].upload->upload_id == "y2");
+  CHECK(page.entries[1].upload->initiated_ms == 7001);
 }
 
 TEST_CASE("s3: DeleteObjects deletes many keys, Quiet hides successes, over 1000 is MalformedXML") {
