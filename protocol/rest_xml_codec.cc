@@ -640,8 +640,11 @@ void write_structure(XmlWriter& w, std::string_view name, const Shape& s, const 
   if (order && !order->is_list()) order = nullptr;
   bool interleaved = false;
   auto in_order = [&](const Member& m) {
-    return order && std::any_of(order->as_list().begin(), order->as_list().end(),
-                                [&](const Value& n) { return n.is_string() && n.as_string() == m.name; });
+    if (!order) return false;
+    const ValueList& names = order->as_list();
+    return std::any_of(names.begin(), names.end(), [&](const Value& n) {
+      return n.is_string() && n.as_string() == m.name;
+    });
   };
   for (const Member& m : s.members) {
     if (!m.xml_attribute || m.location != Location::Body) continue;
