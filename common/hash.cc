@@ -276,8 +276,9 @@ uint64_t crc64nvme(std::string_view data, uint64_t previous) {
 // ---- CRC combination --------------------------------------------------------------------------
 // crc(A || B) = crc(A) * x^(8 len(B)) mod P  xor  crc(B): appending len(B) bytes multiplies A's
 // remainder by x^(8 len(B)), and the pre/post inversions of the three CRCs cancel out. Products
-// are taken in the reflected bit order the tables use (the top bit is x^0); x^(8 len) is built
-// by squaring, so one combination costs O(log len) polynomial products (zlib's method).
+// are taken in the reflected bit order the tables use (the top bit is x^0); x^(8 len) is the
+// product of the precomputed x^(8 * 2^k) for the bits k of len, so one combination costs at most
+// 64 polynomial products, usually a few (zlib's method).
 
 namespace {
 
@@ -285,24 +286,33 @@ template <typename T>
 T multiply_mod(T a, T b, T reflected_poly) {
   constexpr T kOne = T(1) << (sizeof(T) * 8 - 1);  // the polynomial 1
   T product = 0;
-  for (T m = kOne; m != 0; m >>= 1) {
+  for (T m = kOne; m != 0 && (a & (m | (m - 1))) != 0; m >>= 1) {
     if (a & m) product ^= b;
     b = (b & 1) ? (b >> 1) ^ reflected_poly : b >> 1;  // b *= x
   }
   return product;
 }
 
+// x^(8 * 2^k) mod P for k = 0..63: the factor appending 2^k bytes applies.
 template <typename T>
-T combine_raw(T crc_a, T crc_b, uint64_t length_b, T reflected_poly) {
+std::array<T, 64> byte_powers(T reflected_poly) {
   constexpr T kOne = T(1) << (sizeof(T) * 8 - 1);
+  std::array<T, 64> powers{};
   T square = kOne >> 1;  // x
   for (int i = 0; i < 3; ++i) square = multiply_mod(square, square, reflected_poly);  // x^8
-  T factor = kOne;
-  for (uint64_t n = length_b; n != 0; n >>= 1) {
-    if (n & 1) factor = multiply_mod(factor, square, reflected_poly);
+  for (T& p : powers) {
+    p = square;
     square = multiply_mod(square, square, reflected_poly);
   }
-  return multiply_mod(factor, crc_a, reflected_poly) ^ crc_b;
+  return powers;
+}
+
+template <typename T>
+T combine_raw(T crc_a, T crc_b, uint64_t length_b, T reflected_poly,
+              const std::array<T, 64>& powers) {
+  for (int k = 0; length_b != 0; ++k, length_b >>= 1)
+    if (length_b & 1) crc_a = multiply_mod(powers[k], crc_a, reflected_poly);
+  return crc_a ^ crc_b;
 }
 
 uint64_t load_be(std::string_view bytes) {
@@ -314,13 +324,16 @@ uint64_t load_be(std::string_view bytes) {
 }  // namespace
 
 uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
-  return combine_raw<uint32_t>(crc_a, crc_b, length_b, kCrc32Poly);
+  static const std::array<uint32_t, 64> powers = byte_powers(kCrc32Poly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc32Poly, powers);
 }
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
-  return combine_raw<uint32_t>(crc_a, crc_b, length_b, kCrc32cPoly);
+  static const std::array<uint32_t, 64> powers = byte_powers(kCrc32cPoly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc32cPoly, powers);
 }
 uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b) {
-  return combine_raw<uint64_t>(crc_a, crc_b, length_b, kCrc64NvmePoly);
+  static const std::array<uint64_t, 64> powers = byte_powers(kCrc64NvmePoly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc64NvmePoly, powers);
 }
 
 std::string crc_combine(Hasher::Algorithm algorithm, std::string_view crc_a,
