@@ -2,7 +2,7 @@
 // and CRC32, CRC32C and CRC64NVME: table-driven (slicing-by-8), with the SSE4.2 crc32
 // instruction for CRC32C and PCLMULQDQ folding for CRC64NVME when the CPU has them.
 // Entry points: md5, sha1, sha256, sha256_hex, hmac_sha1, hmac_sha256, crc32, crc32c, crc64nvme,
-// Hasher.
+// the *_combine functions (the CRC of two concatenated pieces from their CRCs), Hasher.
 #include "common/hash.h"
 
 #include <openssl/evp.h>
@@ -90,9 +90,14 @@ constexpr CrcTables<T> make_tables(T reflected_poly) {
   return t;
 }
 
-constexpr CrcTables<uint32_t> kCrc32 = make_tables<uint32_t>(0xEDB88320u);
-constexpr CrcTables<uint32_t> kCrc32c = make_tables<uint32_t>(0x82F63B78u);
-constexpr CrcTables<uint64_t> kCrc64Nvme = make_tables<uint64_t>(0x9A6C9329AC4BC9B5ull);
+// The polynomials, bit-reflected.
+constexpr uint32_t kCrc32Poly = 0xEDB88320u;
+constexpr uint32_t kCrc32cPoly = 0x82F63B78u;
+constexpr uint64_t kCrc64NvmePoly = 0x9A6C9329AC4BC9B5ull;
+
+constexpr CrcTables<uint32_t> kCrc32 = make_tables<uint32_t>(kCrc32Poly);
+constexpr CrcTables<uint32_t> kCrc32c = make_tables<uint32_t>(kCrc32cPoly);
+constexpr CrcTables<uint64_t> kCrc64Nvme = make_tables<uint64_t>(kCrc64NvmePoly);
 
 inline uint64_t load_le64(const unsigned char* p) {
   uint64_t v = 0;
@@ -266,6 +271,89 @@ uint64_t crc64nvme(std::string_view data, uint64_t previous) {
   if (kHasPclmul && data.size() >= 128) return ~crc64nvme_pclmul(~previous, data);
 #endif
   return ~crc_update(kCrc64Nvme, ~previous, data);
+}
+
+// ---- CRC combination --------------------------------------------------------------------------
+// crc(A || B) = crc(A) * x^(8 len(B)) mod P  xor  crc(B): appending len(B) bytes multiplies A's
+// remainder by x^(8 len(B)), and the pre/post inversions of the three CRCs cancel out. Products
+// are taken in the reflected bit order the tables use (the top bit is x^0); x^(8 len) is the
+// product of the precomputed x^(8 * 2^k) for the bits k of len, so one combination costs at most
+// 64 polynomial products, usually a few (zlib's method).
+
+namespace {
+
+template <typename T>
+T multiply_mod(T a, T b, T reflected_poly) {
+  constexpr T kOne = T(1) << (sizeof(T) * 8 - 1);  // the polynomial 1
+  T product = 0;
+  for (T m = kOne; m != 0 && (a & (m | (m - 1))) != 0; m >>= 1) {
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ reflected_poly : b >> 1;  // b *= x
+  }
+  return product;
+}
+
+// x^(8 * 2^k) mod P for k = 0..63: the factor appending 2^k bytes applies.
+template <typename T>
+std::array<T, 64> byte_powers(T reflected_poly) {
+  constexpr T kOne = T(1) << (sizeof(T) * 8 - 1);
+  std::array<T, 64> powers{};
+  T square = kOne >> 1;  // x
+  for (int i = 0; i < 3; ++i) square = multiply_mod(square, square, reflected_poly);  // x^8
+  for (T& p : powers) {
+    p = square;
+    square = multiply_mod(square, square, reflected_poly);
+  }
+  return powers;
+}
+
+template <typename T>
+T combine_raw(T crc_a, T crc_b, uint64_t length_b, T reflected_poly,
+              const std::array<T, 64>& powers) {
+  for (int k = 0; length_b != 0; ++k, length_b >>= 1)
+    if (length_b & 1) crc_a = multiply_mod(powers[k], crc_a, reflected_poly);
+  return crc_a ^ crc_b;
+}
+
+uint64_t load_be(std::string_view bytes) {
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+}  // namespace
+
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  static const std::array<uint32_t, 64> powers = byte_powers(kCrc32Poly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc32Poly, powers);
+}
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  static const std::array<uint32_t, 64> powers = byte_powers(kCrc32cPoly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc32cPoly, powers);
+}
+uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b) {
+  static const std::array<uint64_t, 64> powers = byte_powers(kCrc64NvmePoly);
+  return combine_raw(crc_a, crc_b, length_b, kCrc64NvmePoly, powers);
+}
+
+std::string crc_combine(Hasher::Algorithm algorithm, std::string_view crc_a,
+                        std::string_view crc_b, uint64_t length_b) {
+  uint64_t a = load_be(crc_a), b = load_be(crc_b);
+  std::string out;
+  switch (algorithm) {
+    case Hasher::Algorithm::Crc32:
+      put_be(out, crc32_combine(static_cast<uint32_t>(a), static_cast<uint32_t>(b), length_b));
+      break;
+    case Hasher::Algorithm::Crc32c:
+      put_be(out, crc32c_combine(static_cast<uint32_t>(a), static_cast<uint32_t>(b), length_b));
+      break;
+    case Hasher::Algorithm::Crc64Nvme:
+      put_be(out, crc64nvme_combine(a, b, length_b));
+      break;
+    default:
+      throw std::logic_error("crc_combine of a digest that is not a CRC");
+  }
+  return out;
 }
 
 // ---- Hasher -----------------------------------------------------------------------------------

@@ -22,6 +22,12 @@ uint32_t crc32(std::string_view data, uint32_t previous = 0);
 uint32_t crc32c(std::string_view data, uint32_t previous = 0);
 uint64_t crc64nvme(std::string_view data, uint64_t previous = 0);
 
+// The CRC of A followed by B, from crc(A), crc(B) and B's length alone (no bytes are read):
+// how S3's full-object checksum of a multipart upload is built from its parts' CRCs.
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b);
+
 // Incremental digest over streamed data. Thread-compatible (one thread at a time).
 class Hasher {
  public:
@@ -38,5 +44,10 @@ class Hasher {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The *_combine functions on digests as Hasher::finish() returns them (big-endian), for a CRC
+// algorithm (std::logic_error for another).
+std::string crc_combine(Hasher::Algorithm algorithm, std::string_view crc_a,
+                        std::string_view crc_b, uint64_t length_b);
 
 }  // namespace nimbus

@@ -19,6 +19,13 @@ namespace nimbus {
 
 class Value;
 using ValueList = std::vector<Value>;
+
+// An output structure may carry this member (a list of member names, one per element) to
+// interleave its flattened lists in one document order: the XML codec writes the n-th element
+// from the list the n-th name names, where the first of those lists would stand. S3 needs it
+// for ListObjectVersions, whose Version and DeleteMarker elements follow one key order. No model
+// has a member of this name, so other codecs never write it.
+inline constexpr std::string_view kElementOrder = "$element-order";
 // Insertion-ordered so that XML output keeps the model's member order when built in that order.
 using ValueMap = std::vector<std::pair<std::string, Value>>;
 

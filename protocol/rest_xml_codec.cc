@@ -8,6 +8,7 @@
 
 #include <tinyxml2.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -607,8 +608,44 @@ XmlWriter::Attributes namespace_attributes(const Member* m, const Shape& s) {
 
 void write_named(XmlWriter& w, std::string_view name, const Member& m, const Value& v);
 
+std::string flattened_item_name(const Member& m) {
+  const Shape& ms = *m.shape;
+  return ms.list_member.location_name.empty() ? wire_name(m) : ms.list_member.location_name;
+}
+
+// The flattened lists `order` names (see kElementOrder), element by element in its order.
+void write_interleaved(XmlWriter& w, const Shape& s, const Value& v, const ValueList& order) {
+  std::vector<std::pair<const Member*, size_t>> next;  // each list's member and next element
+  for (const Value& name : order) {
+    if (!name.is_string()) continue;
+    auto it = std::find_if(next.begin(), next.end(),
+                           [&](const auto& n) { return n.first->name == name.as_string(); });
+    if (it == next.end()) {
+      auto m = std::find_if(s.members.begin(), s.members.end(),
+                            [&](const Member& m) { return m.name == name.as_string(); });
+      if (m == s.members.end()) continue;
+      next.emplace_back(&*m, 0);
+      it = next.end() - 1;
+    }
+    const Value* list = v.find(it->first->name);
+    if (!list || !list->is_list() || it->second >= list->as_list().size()) continue;
+    write_named(w, flattened_item_name(*it->first), it->first->shape->list_member,
+                list->as_list()[it->second++]);
+  }
+}
+
 void write_structure(XmlWriter& w, std::string_view name, const Shape& s, const Value& v,
                      XmlWriter::Attributes attributes) {
+  const Value* order = v.find(kElementOrder);
+  if (order && !order->is_list()) order = nullptr;
+  bool interleaved = false;
+  auto in_order = [&](const Member& m) {
+    if (!order) return false;
+    const ValueList& names = order->as_list();
+    return std::any_of(names.begin(), names.end(), [&](const Value& n) {
+      return n.is_string() && n.as_string() == m.name;
+    });
+  };
   for (const Member& m : s.members) {
     if (!m.xml_attribute || m.location != Location::Body) continue;
     const Value* mv = v.find(m.name);
@@ -621,9 +658,11 @@ void write_structure(XmlWriter& w, std::string_view name, const Shape& s, const 
     const Value* mv = v.find(m.name);
     if (!mv || mv->is_null()) continue;
     const Shape& ms = *m.shape;
-    if (ms.type == Shape::Type::List && is_flattened(m)) {
-      const std::string& item =
-          ms.list_member.location_name.empty() ? wire_name(m) : ms.list_member.location_name;
+    if (ms.type == Shape::Type::List && is_flattened(m) && in_order(m)) {
+      if (!interleaved) write_interleaved(w, s, v, order->as_list());
+      interleaved = true;
+    } else if (ms.type == Shape::Type::List && is_flattened(m)) {
+      const std::string item = flattened_item_name(m);
       if (mv->is_list())
         for (const Value& e : mv->as_list()) write_named(w, item, ms.list_member, e);
     } else if (ms.type == Shape::Type::Map && is_flattened(m)) {

@@ -80,6 +80,11 @@ inline BucketRecord require_bucket(Connection& c, const std::string& name,
   return *bucket;
 }
 
+// An Owner / Initiator element: the account's canonical user id.
+inline Value owner_value(const std::string& account_id) {
+  return Value::map().set("ID", canonical_user_id(account_id));
+}
+
 inline bool etag_matches(std::string_view condition, const std::string& etag) {
   // A comma-separated list of (quoted or bare) entity tags, or "*".
   size_t start = 0;
@@ -232,6 +237,34 @@ inline void describe_object(const ObjectRecord& o, Value& out) {
   if (o.lock_retain_until_ms)
     out.set("ObjectLockRetainUntilDate", timestamp_of(*o.lock_retain_until_ms));
   if (o.legal_hold) out.set("ObjectLockLegalHoldStatus", "ON");
+}
+
+// The x-amz-checksum-<algorithm> value a request carries (PutObject, UploadPart, and the
+// full-object checksum of CompleteMultipartUpload): its algorithm and raw digest, or nullptr and
+// nullopt when it carries none. InvalidRequest for two of them or a malformed value,
+// NotImplemented for the algorithms of the model nimbus cannot compute yet.
+struct SentChecksum {
+  const ChecksumAlgorithm* algorithm = nullptr;
+  std::optional<std::string> digest;
+};
+inline SentChecksum sent_checksum(const Value& input) {
+  for (const char* member : {"ChecksumSHA512", "ChecksumMD5", "ChecksumXXHASH64",
+                             "ChecksumXXHASH3", "ChecksumXXHASH128"})
+    if (input.has(member)) throw errors::not_implemented(std::string("the request with ") + member);
+  SentChecksum sent;
+  for (const ChecksumAlgorithm& a : checksum_algorithms()) {
+    std::optional<std::string> value = input.get_string(a.member);
+    if (!value) continue;
+    if (sent.algorithm)
+      throw s3_errors::invalid_request(
+          "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    sent.digest = base64_decode(*value);
+    if (!sent.digest || sent.digest->size() != a.digest_bytes)
+      throw s3_errors::invalid_request("Value for " + std::string(a.header) +
+                                       " header is invalid.");
+    sent.algorithm = &a;
+  }
+  return sent;
 }
 
 inline void add_checksums(const s3::Checksums& checksums, Value& out) {

@@ -1,7 +1,8 @@
 // S3 listings: ListObjects (V1: marker, NextMarker), ListObjectsV2 (continuation-token,
-// start-after, fetch-owner, KeyCount) and ListObjectVersions (key-marker, version-id-marker),
-// with prefix, delimiter/CommonPrefixes, max-keys and EncodingType=url. The pages come from
-// s3::list_objects / s3::list_versions, which read index ranges and skip whole common prefixes.
+// start-after, fetch-owner, KeyCount), ListObjectVersions (key-marker, version-id-marker) and
+// ListMultipartUploads (key-marker, upload-id-marker), with prefix, delimiter/CommonPrefixes,
+// max-keys / max-uploads and EncodingType=url. The pages come from s3::list_objects,
+// s3::list_versions and s3::list_uploads, which read index ranges and skip whole common prefixes.
 #include "services/s3/internal.h"
 #include "services/s3/s3_service.h"
 
@@ -20,15 +21,18 @@ struct ListParams {
   bool url = false;  // EncodingType=url
 };
 
-ListParams list_params(const Value& input) {
+// `max_member` is the page-size member ("MaxKeys"), `max_name` its name on the wire.
+ListParams list_params(const Value& input, const char* max_member = "MaxKeys",
+                       const char* max_name = "maxKeys") {
   ListParams p;
   p.bucket = bucket_of(input);
   p.prefix = input.string_or("Prefix", "");
   p.delimiter = input.string_or("Delimiter", "");
-  if (std::optional<int64_t> max = input.get_int("MaxKeys")) {
+  if (std::optional<int64_t> max = input.get_int(max_member)) {
     if (*max < 0)
-      throw s3_errors::invalid_argument("Argument maxKeys must be an integer between 0 and "
-                                        "2147483647", "maxKeys", std::to_string(*max));
+      throw s3_errors::invalid_argument("Argument " + std::string(max_name) +
+                                        " must be an integer between 0 and 2147483647",
+                                        max_name, std::to_string(*max));
     p.max_keys = static_cast<size_t>(std::min(*max, kMaxKeys));
   }
   if (std::optional<std::string> encoding = input.get_string("EncodingType")) {
@@ -171,7 +175,9 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
   out.set("IsTruncated", page.truncated);
   out.set("KeyMarker", shown(p, key_marker));
   out.set("VersionIdMarker", version_marker);
-  ValueList versions, markers, prefixes;
+  // Versions and delete markers come in one order (keys ascending, each key's newest first),
+  // which the XML keeps by interleaving the two lists (kElementOrder).
+  ValueList versions, markers, prefixes, order;
   const ListEntry* last = nullptr;
   for (const ListEntry& e : page.entries) {
     last = &e;
@@ -186,6 +192,7 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
     entry.set("VersionId", o.version_id);
     entry.set("IsLatest", o.is_latest);
     entry.set("LastModified", timestamp_of(o.last_modified_ms));
+    order.push_back(Value(o.delete_marker ? "DeleteMarkers" : "Versions"));
     if (o.delete_marker) {
       markers.push_back(std::move(entry));
       continue;
@@ -199,6 +206,7 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
   if (!versions.empty()) out.set("Versions", Value(std::move(versions)));
   if (!markers.empty()) out.set("DeleteMarkers", Value(std::move(markers)));
   if (!prefixes.empty()) out.set("CommonPrefixes", Value(std::move(prefixes)));
+  if (!order.empty()) out.set(kElementOrder, Value(std::move(order)));
   if (page.truncated && last) {
     if (last->object) {
       out.set("NextKeyMarker", shown(p, last->object->key));
@@ -208,6 +216,56 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
     }
   }
   common_members(p, bucket, out);
+  return result;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
+Result S3Service::list_multipart_uploads(CallContext& context, const Value& input) {
+  ListParams p = list_params(input, "MaxUploads", "max-uploads");
+  std::string key_marker = input.string_or("KeyMarker", "");
+  // Without a key marker the upload-id marker is ignored.
+  std::string upload_marker = key_marker.empty() ? "" : input.string_or("UploadIdMarker", "");
+  UploadPage page = env_.db.read([&](Connection& c) {
+    require_bucket(c, p.bucket, context, input, Access::Read);
+    return s3::list_uploads(c, p.bucket, p.prefix, p.delimiter, key_marker, upload_marker,
+                            p.max_keys);
+  });
+  Result result;
+  Value& out = result.output;
+  ValueList uploads, prefixes;
+  for (const UploadEntry& e : page.entries) {
+    if (!e.upload) {
+      prefixes.push_back(Value::map().set("Prefix", shown(p, e.common_prefix)));
+      continue;
+    }
+    const UploadRecord& u = *e.upload;
+    Value entry = Value::map()
+                      .set("UploadId", u.upload_id)
+                      .set("Key", shown(p, u.key))
+                      .set("Initiated", timestamp_of(u.initiated_ms))
+                      .set("StorageClass", u.object.storage_class)
+                      .set("Owner", owner_value(u.object.owner_id))
+                      .set("Initiator", owner_value(u.object.owner_id));
+    if (u.checksum_algorithm) entry.set("ChecksumAlgorithm", *u.checksum_algorithm);
+    if (u.checksum_type) entry.set("ChecksumType", *u.checksum_type);
+    uploads.push_back(std::move(entry));
+  }
+  out.set("Bucket", p.bucket);
+  out.set("KeyMarker", shown(p, key_marker));
+  out.set("UploadIdMarker", upload_marker);
+  if (page.truncated && !page.entries.empty()) {
+    // Resume after the last entry: an upload (key and id) or a common prefix (key only).
+    const UploadEntry& last = page.entries.back();
+    out.set("NextKeyMarker", shown(p, last.upload ? last.upload->key : last.common_prefix));
+    if (last.upload) out.set("NextUploadIdMarker", last.upload->upload_id);
+  }
+  out.set("Prefix", shown(p, p.prefix));
+  if (!p.delimiter.empty()) out.set("Delimiter", shown(p, p.delimiter));
+  out.set("MaxUploads", static_cast<int64_t>(p.max_keys));
+  out.set("IsTruncated", page.truncated);
+  if (!uploads.empty()) out.set("Uploads", Value(std::move(uploads)));
+  if (!prefixes.empty()) out.set("CommonPrefixes", Value(std::move(prefixes)));
+  if (p.url) out.set("EncodingType", "url");
   return result;
 }
 

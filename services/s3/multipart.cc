@@ -1,7 +1,7 @@
 // S3 multipart uploads: CreateMultipartUpload, UploadPart (the body streams into one blob per
 // part), UploadPartCopy (a byte range of another object copied into a part's blob),
 // CompleteMultipartUpload (the object's segments are the parts' blobs: nothing is copied),
-// AbortMultipartUpload, ListParts and ListMultipartUploads.
+// AbortMultipartUpload and ListParts (ListMultipartUploads is with the listings, listing.cc).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 #include "common/hash.h"
 #include "services/s3/internal.h"
@@ -14,7 +14,7 @@ using namespace nimbus::s3;
 
 constexpr uint64_t kMinPartBytes = 5ull << 20;  // every part but the last
 constexpr int64_t kMaxPartNumber = 10000;
-constexpr int64_t kMaxListed = 1000;
+constexpr int64_t kMaxListed = 1000;  // ListParts
 
 ApiError no_such_upload(const std::string& upload_id) {
   return ApiError(404, "NoSuchUpload",
@@ -42,8 +42,33 @@ int64_t part_number_of(const Value& input) {
   return *n;
 }
 
-Value owner_value(const std::string& account_id) {
-  return Value::map().set("ID", canonical_user_id(account_id));
+bool is_crc(const ChecksumAlgorithm& a) {
+  return a.hasher == Hasher::Algorithm::Crc32 || a.hasher == Hasher::Algorithm::Crc32c ||
+         a.hasher == Hasher::Algorithm::Crc64Nvme;
+}
+
+ApiError checksum_type_mismatch(const ChecksumAlgorithm* expected,
+                                const ChecksumAlgorithm& actual) {
+  return s3_errors::invalid_request(
+      "Checksum Type mismatch occurred, expected checksum Type: " +
+      (expected ? lower(expected->name) : std::string("null")) +
+      ", actual checksum Type: " + lower(actual.name));
+}
+
+// The checksum CompleteMultipartUpload carries for the whole object; its x-amz-checksum-type and
+// algorithm must be the ones CreateMultipartUpload chose (InvalidRequest otherwise).
+SentChecksum complete_checksum(const UploadRecord& u, const ChecksumAlgorithm* algorithm,
+                               const Value& input) {
+  std::optional<std::string> type = input.get_string("ChecksumType");
+  if (type && type != u.checksum_type)
+    throw s3_errors::invalid_request("The upload was created using the " +
+                                     u.checksum_type.value_or("null") +
+                                     " checksum mode. The complete request must use the same "
+                                     "checksum mode.");
+  SentChecksum sent = sent_checksum(input);
+  if (sent.algorithm && sent.algorithm != algorithm)
+    throw checksum_type_mismatch(algorithm, *sent.algorithm);
+  return sent;
 }
 
 std::string strip_quotes(std::string s) {
@@ -97,16 +122,26 @@ Result S3Service::create_multipart_upload(CallContext& context, const Value& inp
     }
     if (total > kMaxMetadataBytes) throw s3_errors::metadata_too_large(total, kMaxMetadataBytes);
   }
+  // Checksum types: FULL_OBJECT (a CRC of the whole object, combined from the part CRCs) or
+  // COMPOSITE (a checksum of the part checksums); CRC64NVME is always FULL_OBJECT, SHA-1 and
+  // SHA-256 always COMPOSITE, CRC32/CRC32C either (COMPOSITE unless asked).
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+  check_enum(input, "ChecksumType", "ChecksumType", "x-amz-checksum-type");
+  std::optional<std::string> type = input.get_string("ChecksumType");
   if (std::optional<std::string> algorithm = input.get_string("ChecksumAlgorithm")) {
     const ChecksumAlgorithm* a = find_checksum_algorithm(*algorithm);
     if (!a) throw s3_errors::invalid_request("Checksum algorithm provided is unsupported.");
     u.checksum_algorithm = a->name;
-    std::string type = input.string_or("ChecksumType", a->name == std::string("CRC64NVME")
-                                                           ? "FULL_OBJECT"
-                                                           : "COMPOSITE");
-    if (type == "FULL_OBJECT")
-      throw errors::not_implemented("CreateMultipartUpload with full-object checksums");
+    bool crc64 = a->hasher == Hasher::Algorithm::Crc64Nvme;
+    if (!type) type = crc64 ? "FULL_OBJECT" : "COMPOSITE";
+    bool refused = *type == "FULL_OBJECT" ? !is_crc(*a) : crc64;
+    if (refused)
+      throw s3_errors::invalid_request("The " + *type + " checksum type cannot be used with the " +
+                                       lower(a->name) + " checksum algorithm.");
     u.checksum_type = type;
+  } else if (type) {
+    throw s3_errors::invalid_request("The x-amz-checksum-type header can only be used with the "
+                                     "x-amz-checksum-algorithm header.");
   }
   env_.db.write([&](Connection& c) {
     BucketRecord b = require_bucket(c, bucket_name, context, input, Access::Write);
@@ -130,10 +165,13 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   std::string upload_id = input.string_or("UploadId", "");
   int64_t part_number = part_number_of(input);
   std::optional<UploadRecord> upload;
-  Received received = receive_body(context, input, nullptr, [&] {
+  // A part sent without a checksum gets one of the upload's algorithm, computed here.
+  Received received = receive_body(context, input, [&]() -> const ChecksumAlgorithm* {
     upload = env_.db.read([&](Connection& c) {
       return require_upload(c, bucket_name, key, upload_id, context, input);
     });
+    return upload->checksum_algorithm ? find_checksum_algorithm(*upload->checksum_algorithm)
+                                      : nullptr;
   });
   PartRecord part;
   part.part_number = part_number;
@@ -144,9 +182,8 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   part.last_modified_ms = env_.clock.now_ms();
   if (received.algorithm) {
     if (upload->checksum_algorithm && *upload->checksum_algorithm != received.algorithm->name)
-      throw s3_errors::invalid_request("Checksum Type mismatch occurred, expected checksum Type: " +
-                                       lower(*upload->checksum_algorithm) + ", actual checksum "
-                                       "Type: " + lower(received.algorithm->name));
+      throw checksum_type_mismatch(find_checksum_algorithm(*upload->checksum_algorithm),
+                                   *received.algorithm);
     part.checksum = base64_encode(received.checksum);
   }
   std::optional<std::string> replaced;
@@ -162,8 +199,7 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   if (replaced) remove_blobs({*replaced});
   Result result;
   result.output.set("ETag", part.etag);
-  if (received.algorithm && part.checksum)
-    result.output.set(received.algorithm->member, *part.checksum);
+  if (part.checksum) result.output.set(received.algorithm->member, *part.checksum);
   result.output.set("ServerSideEncryption", upload->object.sse_algorithm.value_or("AES256"));
   return result;
 }
@@ -190,8 +226,9 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
                                       header);
   std::string src_bucket = text.substr(0, slash), src_key = text.substr(slash + 1);
 
+  std::optional<UploadRecord> upload;
   ObjectRecord src = env_.db.read([&](Connection& c) {
-    require_upload(c, bucket_name, key, upload_id, context, input);
+    upload = require_upload(c, bucket_name, key, upload_id, context, input);
     Value none = Value::map();
     return require_object(c, src_bucket, src_key, source_version, context, none, Access::Read);
   });
@@ -222,14 +259,21 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
       env_.blobs.open(slice_segments(src.segments, first, length));
   std::unique_ptr<BlobStore::Writer> writer = env_.blobs.create();
   Hasher md5_hasher(Hasher::Algorithm::Md5);
+  // The part gets a checksum of the upload's algorithm, as an uploaded part does.
+  const ChecksumAlgorithm* algorithm =
+      upload->checksum_algorithm ? find_checksum_algorithm(*upload->checksum_algorithm) : nullptr;
+  std::optional<Hasher> checksum_hasher;
+  if (algorithm) checksum_hasher.emplace(algorithm->hasher);
   std::string buffer(kChunkBytes, '\0');
   for (;;) {
     size_t n = reader->read(buffer.data(), buffer.size());
     if (n == 0) break;
     writer->write(std::string_view(buffer.data(), n));
     md5_hasher.update(std::string_view(buffer.data(), n));
+    if (checksum_hasher) checksum_hasher->update(std::string_view(buffer.data(), n));
   }
   PartRecord part;
+  if (checksum_hasher) part.checksum = base64_encode(checksum_hasher->finish());
   part.part_number = part_number;
   part.size = length;
   part.md5 = md5_hasher.finish();
@@ -248,9 +292,11 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
   }
   if (replaced) remove_blobs({*replaced});
   Result result;
-  result.output.set("CopyPartResult", Value::map()
-                                          .set("ETag", part.etag)
-                                          .set("LastModified", timestamp_of(part.last_modified_ms)));
+  Value copied = Value::map()
+                     .set("ETag", part.etag)
+                     .set("LastModified", timestamp_of(part.last_modified_ms));
+  if (part.checksum) copied.set(algorithm->member, *part.checksum);
+  result.output.set("CopyPartResult", std::move(copied));
   if (src.version_id != kNullVersion) result.output.set("CopySourceVersionId", src.version_id);
   return result;
 }
@@ -294,10 +340,12 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
     out.versioning = bucket.versioning;
     std::vector<PartRecord> stored = s3::list_parts(c, upload_id, 0, kMaxPartNumber);
     ObjectRecord o = u.object;
-    std::string md5s, checksums;
+    std::string md5s;
     std::vector<std::string> used;
     const ChecksumAlgorithm* algorithm =
         u.checksum_algorithm ? find_checksum_algorithm(*u.checksum_algorithm) : nullptr;
+    bool full_object = u.checksum_type == std::string("FULL_OBJECT");
+    SentChecksum sent = complete_checksum(u, algorithm, input);
     std::vector<const PartRecord*> chosen;
     for (size_t i = 0; i < asked.size(); ++i) {
       auto it = std::find_if(stored.begin(), stored.end(),
@@ -312,26 +360,29 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
             .with("ETag", asked[i].etag);
       };
       if (it == stored.end() || strip_quotes(it->etag) != asked[i].etag) throw invalid_part();
-      // With a checksum algorithm each CompletedPart carries the part's checksum, which must be
-      // the one UploadPart computed (a mismatch is InvalidPart, like a wrong ETag).
+      // A COMPOSITE upload's CompletedParts carry the part checksums, numbered 1, 2, ... N
+      // (API_CompletedPart); a FULL_OBJECT upload's may. A given one must be the one UploadPart
+      // computed (a mismatch is InvalidPart, like a wrong ETag).
       if (algorithm) {
-        // With part checksums the parts must be 1, 2, ... N (API_CompletedPart, PartNumber).
-        if (asked[i].number != static_cast<int64_t>(i) + 1)
+        std::optional<std::string> given = asked[i].entry->get_string(algorithm->member);
+        if (!full_object && asked[i].number != static_cast<int64_t>(i) + 1)
           throw ApiError(400, "InvalidPartOrder",
                          "The list of parts was not in ascending order. Parts must be ordered by "
                          "part number.")
               .with("UploadId", upload_id);
-        std::optional<std::string> given = asked[i].entry->get_string(algorithm->member);
-        if (!given)
+        if (!full_object && !given)
           throw s3_errors::invalid_request("The upload was created using a " +
                                            lower(algorithm->name) +
                                            " checksum. The complete request must include the "
                                            "checksum for each part. It was missing for part " +
                                            std::to_string(asked[i].number) + " in the request.");
-        if (it->checksum && *given != *it->checksum) throw invalid_part();
+        if (given && it->checksum && *given != *it->checksum) throw invalid_part();
       }
       chosen.push_back(&*it);
     }
+    // The object's checksum: COMPOSITE, the checksum of the concatenated part checksums plus
+    // "-N"; FULL_OBJECT, the part CRCs combined into the CRC of the whole object.
+    std::string composite, combined;
     for (size_t i = 0; i < chosen.size(); ++i) {
       const PartRecord* it = chosen[i];
       if (i + 1 < asked.size() && it->size < kMinPartBytes)
@@ -343,13 +394,16 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
             .with("MinSizeAllowed", std::to_string(kMinPartBytes));
       md5s += it->md5;
       if (algorithm) {
+        // Parts stored before UploadPart computed the upload's algorithm itself may lack one.
         if (!it->checksum)
           throw s3_errors::invalid_request("The upload was created using a " +
-                                           std::string(algorithm->name) +
-                                           " checksum. The complete request must include the "
-                                           "checksum for each part. It was missing for part " +
-                                           std::to_string(it->part_number) + " in the request.");
-        checksums += base64_decode(*it->checksum).value_or("");
+                                           lower(algorithm->name) + " checksum. Part " +
+                                           std::to_string(it->part_number) +
+                                           " has no checksum; upload it again.");
+        std::string digest = base64_decode(*it->checksum).value_or("");
+        if (!full_object) composite += digest;
+        else if (i == 0) combined = digest;
+        else combined = crc_combine(algorithm->hasher, combined, digest, it->size);
       }
       o.parts.push_back({it->part_number, it->size, it->checksum});
       if (!it->blob_id.empty()) {
@@ -359,14 +413,24 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
       }
       o.size += it->size;
     }
+    if (std::optional<int64_t> size = input.get_int("MpuObjectSize");
+        size && *size != static_cast<int64_t>(o.size))
+      throw s3_errors::invalid_request("The provided 'x-amz-mp-object-size' header does not "
+                                       "match what was computed");
     o.etag = "\"" + hex_encode(md5(md5s)) + "-" + std::to_string(asked.size()) + "\"";
     o.parts_count = static_cast<int64_t>(asked.size());
     if (algorithm) {
-      Hasher h(algorithm->hasher);
-      h.update(checksums);
+      std::string digest = combined;
+      if (!full_object) {
+        Hasher h(algorithm->hasher);
+        h.update(composite);
+        digest = h.finish();
+      }
+      // A checksum sent with Complete is the client's view of the object's checksum.
+      if (sent.digest && *sent.digest != digest) throw s3_errors::bad_checksum(algorithm->name);
       *o.checksums.by_member(algorithm->member) =
-          base64_encode(h.finish()) + "-" + std::to_string(asked.size());
-      o.checksums.type = "COMPOSITE";
+          base64_encode(digest) + (full_object ? "" : "-" + std::to_string(asked.size()));
+      o.checksums.type = u.checksum_type;
     }
     o.last_modified_ms = env_.clock.now_ms();
     o.version_id = new_version_id(bucket.versioning);
@@ -446,51 +510,6 @@ Result S3Service::list_parts(CallContext& context, const Value& input) {
   out.set("StorageClass", upload.object.storage_class);
   if (upload.checksum_algorithm) out.set("ChecksumAlgorithm", *upload.checksum_algorithm);
   if (upload.checksum_type) out.set("ChecksumType", *upload.checksum_type);
-  return result;
-}
-
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
-Result S3Service::list_multipart_uploads(CallContext& context, const Value& input) {
-  std::string bucket_name = bucket_of(input);
-  if (input.has("Delimiter"))
-    throw errors::not_implemented("ListMultipartUploads with a delimiter");
-  std::string prefix = input.string_or("Prefix", "");
-  std::string key_marker = input.string_or("KeyMarker", "");
-  std::string upload_marker = input.string_or("UploadIdMarker", "");
-  int64_t max_uploads = std::clamp<int64_t>(input.get_int("MaxUploads").value_or(kMaxListed), 0,
-                                            kMaxListed);
-  std::vector<UploadRecord> uploads = env_.db.read([&](Connection& c) {
-    require_bucket(c, bucket_name, context, input, Access::Read);
-    return s3::list_uploads(c, bucket_name, prefix, key_marker, upload_marker,
-                            static_cast<size_t>(max_uploads) + 1);
-  });
-  bool truncated = uploads.size() > static_cast<size_t>(max_uploads);
-  if (truncated) uploads.resize(static_cast<size_t>(max_uploads));
-  ValueList list;
-  for (const UploadRecord& u : uploads) {
-    Value entry = Value::map()
-                      .set("UploadId", u.upload_id)
-                      .set("Key", u.key)
-                      .set("Initiated", timestamp_of(u.initiated_ms))
-                      .set("StorageClass", u.object.storage_class)
-                      .set("Owner", owner_value(u.object.owner_id))
-                      .set("Initiator", owner_value(u.object.owner_id));
-    if (u.checksum_algorithm) entry.set("ChecksumAlgorithm", *u.checksum_algorithm);
-    list.push_back(std::move(entry));
-  }
-  Result result;
-  Value& out = result.output;
-  out.set("Bucket", bucket_name);
-  out.set("KeyMarker", key_marker);
-  out.set("UploadIdMarker", upload_marker);
-  if (truncated && !uploads.empty()) {
-    out.set("NextKeyMarker", uploads.back().key);
-    out.set("NextUploadIdMarker", uploads.back().upload_id);
-  }
-  out.set("Prefix", prefix);
-  out.set("MaxUploads", max_uploads);
-  out.set("IsTruncated", truncated);
-  if (!list.empty()) out.set("Uploads", Value(std::move(list)));
   return result;
 }
 

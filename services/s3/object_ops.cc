@@ -380,7 +380,7 @@ Result S3Service::get_object_attributes(CallContext& context, const Value& input
     parts_out.set("TotalPartsCount", o.parts_count);
     parts_out.set("PartNumberMarker", marker);
     parts_out.set("MaxParts", max_parts);
-    bool with_checksums = algorithm && o.checksums.type == "COMPOSITE" && !o.parts.empty();
+    bool with_checksums = algorithm && !o.parts.empty();
     if (with_checksums) {
       Value list = Value::list();
       int64_t last = marker;

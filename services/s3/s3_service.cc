@@ -32,10 +32,6 @@ using s3::ObjectRecord;
 
 constexpr int64_t kMaxBucketsLimit = 10000;
 
-// Checksum members of the model nimbus cannot compute yet.
-constexpr const char* kUnsupportedChecksums[] = {
-    "ChecksumSHA512", "ChecksumMD5", "ChecksumXXHASH64", "ChecksumXXHASH3", "ChecksumXXHASH128"};
-
 }  // namespace
 
 S3Service::S3Service(ServiceEnv& env) : env_(env), model_(builtin_model("s3")) {
@@ -241,8 +237,8 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
     if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
     // Uploads still in progress go with the bucket (their parts are nobody's objects).
     std::vector<std::string> parts;
-    for (const s3::UploadRecord& u : s3::list_uploads(c, name, "", "", "", 1u << 30)) {
-      std::vector<std::string> ids = s3::delete_upload(c, u.upload_id);
+    for (const s3::UploadEntry& e : s3::list_uploads(c, name, "", "", "", "", SIZE_MAX).entries) {
+      std::vector<std::string> ids = s3::delete_upload(c, e.upload->upload_id);
       parts.insert(parts.end(), ids.begin(), ids.end());
     }
     s3::delete_bucket(c, name);
@@ -258,9 +254,9 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
 // verifies Content-MD5, the x-amz-checksum-* header or aws-chunked trailer and
 // x-amz-sdk-checksum-algorithm. The checksum algorithm is the client's, else default_algorithm
 // (nullptr: none). precheck runs after the headers are validated and before any byte is read.
-S3Service::Received S3Service::receive_body(CallContext& context, const Value& input,
-                                            const s3::ChecksumAlgorithm* default_algorithm,
-                                            const std::function<void()>& precheck) {
+S3Service::Received S3Service::receive_body(
+    CallContext& context, const Value& input,
+    const std::function<const s3::ChecksumAlgorithm*()>& precheck) {
   // Content-MD5 must be the base64 of 16 bytes.
   std::optional<std::string> expected_md5;
   if (std::optional<std::string> content_md5 = input.get_string("ContentMD5")) {
@@ -269,23 +265,9 @@ S3Service::Received S3Service::receive_body(CallContext& context, const Value& i
   }
 
   // Flexible checksums: at most one algorithm, sent as a header value or announced as a trailer.
-  for (const char* member : kUnsupportedChecksums)
-    if (input.has(member)) throw errors::not_implemented(std::string("the upload with ") + member);
-  const s3::ChecksumAlgorithm* algorithm = nullptr;
-  std::optional<std::string> expected_checksum;  // raw digest bytes
-  for (const s3::ChecksumAlgorithm& a : s3::checksum_algorithms()) {
-    std::optional<std::string> value = input.get_string(a.member);
-    if (!value) continue;
-    if (algorithm)
-      throw s3_errors::invalid_request(
-          "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
-    std::optional<std::string> raw = base64_decode(*value);
-    if (!raw || raw->size() != a.digest_bytes)
-      throw s3_errors::invalid_request("Value for " + std::string(a.header) +
-                                       " header is invalid.");
-    algorithm = &a;
-    expected_checksum = std::move(raw);
-  }
+  SentChecksum sent = sent_checksum(input);
+  const s3::ChecksumAlgorithm* algorithm = sent.algorithm;
+  std::optional<std::string> expected_checksum = std::move(sent.digest);  // raw digest bytes
   const s3::ChecksumAlgorithm* trailer_algorithm = nullptr;
   if (const std::string* trailer = context.http.header("x-amz-trailer")) {
     std::string name = trim(*trailer);
@@ -312,9 +294,8 @@ S3Service::Received S3Service::receive_body(CallContext& context, const Value& i
     if (algorithm != declared) throw s3_errors::bad_checksum(declared->name);
   }
   bool from_client = algorithm != nullptr;
+  const s3::ChecksumAlgorithm* default_algorithm = precheck ? precheck() : nullptr;
   if (!algorithm) algorithm = default_algorithm;
-
-  if (precheck) precheck();
 
   // Stream the body into a blob, hashing as it goes.
   std::unique_ptr<BlobStore::Writer> writer;
@@ -445,14 +426,14 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
       throw s3_errors::metadata_too_large(total, s3::kMaxMetadataBytes);
   }
 
-  Received received = receive_body(
-      context, input, s3::find_checksum_algorithm("CRC64NVME"), [&] {
-        env_.db.read([&](Connection& c) {
-          BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
-          if (wants_lock && !bucket.object_lock)
-            throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
-        });
-      });
+  Received received = receive_body(context, input, [&] {
+    env_.db.read([&](Connection& c) {
+      BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
+      if (wants_lock && !bucket.object_lock)
+        throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
+    });
+    return s3::find_checksum_algorithm("CRC64NVME");
+  });
   // Without a checksum from the client, S3 adds CRC64NVME (the default algorithm above).
   object.size = received.size;
   object.etag = "\"" + hex_encode(received.md5) + "\"";

@@ -92,9 +92,10 @@ class S3Service : public Service {
     std::string checksum;  // raw digest of `algorithm`
     bool from_client = false;
   };
+  // `precheck` runs once the headers are validated, before the body is read; it returns the
+  // algorithm to compute when the client sends no checksum (nullptr: none).
   Received receive_body(CallContext& context, const Value& input,
-                        const s3::ChecksumAlgorithm* default_algorithm,
-                        const std::function<void()>& precheck);
+                        const std::function<const s3::ChecksumAlgorithm*()>& precheck);
 
   // Throws InvalidArgument when input[member] is present and not in the enum of shape_name.
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,

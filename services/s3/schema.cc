@@ -427,28 +427,25 @@ std::string common_prefix_of(std::string_view key, std::string_view prefix,
   return std::string(key.substr(0, at + delimiter.size()));
 }
 
-}  // namespace
-
-ListPage list_objects(Connection& c, std::string_view bucket, std::string_view prefix,
-                      std::string_view delimiter, std::string_view after, size_t max_entries) {
-  ListPage page;
-  // The cursor: keys strictly greater than it are still to be read.
-  std::string cursor = std::string(after);
-  bool inclusive = false;
+// The walk every listing shares: the rows of `select` ("SELECT ... FROM t WHERE bucket = ?1 AND
+// ...") in key order then `order`, keys after `cursor` (at it when `inclusive`) and under
+// `prefix`. A key that rolls into a common prefix by `delimiter` is visited once as that prefix
+// and the walk then seeks past every key under it instead of reading them; other rows are visited
+// with an empty prefix. visit(statement, common_prefix) returns false to stop.
+template <typename Visit>
+void walk_keys(Connection& c, const std::string& select, const char* order, int key_column,
+               std::string_view bucket, std::string_view prefix, std::string_view delimiter,
+               std::string cursor, bool inclusive, uint64_t& rows_examined, Visit visit) {
   if (std::string_view(cursor) < prefix) {
     cursor = std::string(prefix);
     inclusive = true;
   }
   std::string end = prefix.empty() ? std::string() : past_prefix(prefix);
-  const std::string sql = std::string("SELECT ") + kObjectColumns +
-                          " FROM s3_objects WHERE bucket = ?1 AND is_latest = 1 AND key %s ?2 " +
-                          (end.empty() ? "" : "AND key < ?3 ") + "ORDER BY key";
-  auto with = [&](const char* op) {
-    std::string out = sql;
-    out.replace(out.find("%s"), 2, op);
-    return out;
+  auto sql = [&](const char* op) {
+    return select + " AND key " + op + " ?2 " + (end.empty() ? "" : "AND key < ?3 ") +
+           "ORDER BY key" + order;
   };
-  const std::string sql_gt = with(">"), sql_ge = with(">=");
+  const std::string sql_gt = sql(">"), sql_ge = sql(">=");
   for (;;) {
     Statement& s = c.prepare(inclusive ? sql_ge : sql_gt);
     s.bind(1, bucket);
@@ -456,41 +453,59 @@ ListPage list_objects(Connection& c, std::string_view bucket, std::string_view p
     if (!end.empty()) s.bind(3, end);
     bool reseek = false;
     while (s.step()) {
-      ++page.rows_examined;
-      ObjectRecord o = object_from_row(s);
-      cursor = o.key;
-      inclusive = false;
-      std::string cp = common_prefix_of(o.key, prefix, delimiter);
+      ++rows_examined;
+      std::string cp = common_prefix_of(s.column_text(key_column), prefix, delimiter);
+      bool go_on = visit(s, cp);
+      if (!go_on) {
+        s.reset();
+        return;
+      }
       if (!cp.empty()) {
-        // Roll every key under cp into one entry and seek past them.
-        if (cp > std::string_view(after)) {
-          if (page.entries.size() == max_entries) {
-            page.truncated = true;
-            return page;
-          }
-          page.entries.push_back({std::nullopt, cp});
-        }
         cursor = past_prefix(cp);
+        inclusive = false;
         reseek = true;
         break;
       }
-      if (o.delete_marker) continue;
-      if (page.entries.size() == max_entries) {
-        page.truncated = true;
-        return page;
-      }
-      page.entries.push_back({std::move(o), {}});
     }
     s.reset();
-    if (!reseek) return page;
+    if (!reseek) return;
   }
+}
+
+// Appends to a page of at most max_entries entries; false (and truncated) once it is full.
+template <typename Page, typename Entry>
+bool add_entry(Page& page, size_t max_entries, Entry entry) {
+  if (page.entries.size() == max_entries) {
+    page.truncated = true;
+    return false;
+  }
+  page.entries.push_back(std::move(entry));
+  return true;
+}
+
+}  // namespace
+
+ListPage list_objects(Connection& c, std::string_view bucket, std::string_view prefix,
+                      std::string_view delimiter, std::string_view after, size_t max_entries) {
+  ListPage page;
+  const std::string select = std::string("SELECT ") + kObjectColumns +
+                             " FROM s3_objects WHERE bucket = ?1 AND is_latest = 1";
+  walk_keys(c, select, "", 2, bucket, prefix, delimiter, std::string(after), false,
+            page.rows_examined, [&](const Statement& s, const std::string& cp) {
+              // A common prefix <= after was listed on an earlier page.
+              if (!cp.empty())
+                return cp <= after || add_entry(page, max_entries, ListEntry{std::nullopt, cp});
+              ObjectRecord o = object_from_row(s);
+              if (o.delete_marker) return true;
+              return add_entry(page, max_entries, ListEntry{std::move(o), {}});
+            });
+  return page;
 }
 
 ListPage list_versions(Connection& c, std::string_view bucket, std::string_view prefix,
                        std::string_view delimiter, std::string_view key_marker,
                        std::string_view version_id_marker, size_t max_entries) {
   ListPage page;
-  std::string end = prefix.empty() ? std::string() : past_prefix(prefix);
   // Within one key the newest version (highest id) comes first.
   std::optional<int64_t> below_id;  // resume inside key_marker's versions
   if (!key_marker.empty() && !version_id_marker.empty()) {
@@ -500,49 +515,19 @@ ListPage list_versions(Connection& c, std::string_view bucket, std::string_view 
     if (s.step()) below_id = s.column_int(0);
     s.reset();
   }
-  std::string cursor = std::string(key_marker);
-  bool inclusive = below_id.has_value();
-  if (std::string_view(cursor) < prefix) {
-    cursor = std::string(prefix);
-    inclusive = true;
-    below_id.reset();
-  }
-  for (;;) {
-    std::string sql = std::string("SELECT ") + kObjectColumns +
-                      " FROM s3_objects WHERE bucket = ?1 AND key " + (inclusive ? ">=" : ">") +
-                      " ?2 " + (end.empty() ? "" : "AND key < ?3 ") + "ORDER BY key, id DESC";
-    Statement& s = c.prepare(sql);
-    s.bind(1, bucket);
-    s.bind(2, cursor);
-    if (!end.empty()) s.bind(3, end);
-    bool reseek = false;
-    while (s.step()) {
-      ++page.rows_examined;
-      ObjectRecord o = object_from_row(s);
-      if (o.key == key_marker && o.id >= below_id.value_or(INT64_MAX)) continue;
-      std::string cp = common_prefix_of(o.key, prefix, delimiter);
-      if (!cp.empty()) {
-        if (cp > std::string_view(key_marker)) {
-          if (page.entries.size() == max_entries) {
-            page.truncated = true;
-            return page;
-          }
-          page.entries.push_back({std::nullopt, cp});
-        }
-        cursor = past_prefix(cp);
-        inclusive = false;
-        reseek = true;
-        break;
-      }
-      if (page.entries.size() == max_entries) {
-        page.truncated = true;
-        return page;
-      }
-      page.entries.push_back({std::move(o), {}});
-    }
-    s.reset();
-    if (!reseek) return page;
-  }
+  const std::string select =
+      std::string("SELECT ") + kObjectColumns + " FROM s3_objects WHERE bucket = ?1";
+  walk_keys(c, select, ", id DESC", 2, bucket, prefix, delimiter, std::string(key_marker),
+            below_id.has_value(), page.rows_examined,
+            [&](const Statement& s, const std::string& cp) {
+              if (!cp.empty())
+                return cp <= key_marker ||
+                       add_entry(page, max_entries, ListEntry{std::nullopt, cp});
+              if (s.column_text(2) == key_marker && s.column_int(0) >= below_id.value_or(INT64_MAX))
+                return true;
+              return add_entry(page, max_entries, ListEntry{object_from_row(s), {}});
+            });
+  return page;
 }
 
 // ---- multipart uploads ------------------------------------------------------------------------
@@ -613,7 +598,15 @@ UploadRecord upload_from_row(const Statement& s) {
 
 }  // namespace
 
-void insert_upload(Connection& c, const UploadRecord& u) {
+void insert_upload(Connection& c, UploadRecord& u) {
+  // Uploads of one key list in initiation order; two started in the same millisecond get
+  // consecutive times, so that order is the order they were created in.
+  Statement& latest =
+      c.prepare("SELECT max(initiated_ms) FROM s3_uploads WHERE bucket = ? AND key = ?");
+  latest.bind_all(u.bucket, u.key);
+  if (latest.step() && !latest.column_is_null(0))
+    u.initiated_ms = std::max(u.initiated_ms, latest.column_int(0) + 1);
+  latest.reset();
   c.prepare(std::string("INSERT INTO s3_uploads(") + kUploadColumns +
             ") VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind_all(u.upload_id, u.bucket, u.key, u.initiated_ms, template_to_json(u.object),
@@ -685,23 +678,41 @@ std::vector<PartRecord> list_parts(Connection& c, std::string_view upload_id, in
   return out;
 }
 
-std::vector<UploadRecord> list_uploads(Connection& c, std::string_view bucket,
-                                       std::string_view prefix, std::string_view key_marker,
-                                       std::string_view upload_id_marker, size_t limit) {
-  // After (key_marker, upload_id_marker): with an upload id, later uploads of that key too.
-  Statement& s = c.prepare(
-      std::string("SELECT ") + kUploadColumns +
-      " FROM s3_uploads WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND "
-      "(key > ?3 OR (key = ?3 AND ?4 != '' AND upload_id > ?4)) "
-      "ORDER BY key, upload_id LIMIT ?5");
-  s.bind(1, bucket);
-  s.bind(2, prefix);
-  s.bind(3, key_marker);
-  s.bind(4, upload_id_marker);
-  s.bind(5, static_cast<int64_t>(limit));
-  std::vector<UploadRecord> out;
-  while (s.step()) out.push_back(upload_from_row(s));
-  return out;
+UploadPage list_uploads(Connection& c, std::string_view bucket, std::string_view prefix,
+                        std::string_view delimiter, std::string_view key_marker,
+                        std::string_view upload_id_marker, size_t max_entries) {
+  UploadPage page;
+  // Resuming inside key_marker's uploads: after the marker's (initiated, id) position, or, for
+  // an id that names no upload of the key, after it in id order.
+  bool inside = !key_marker.empty() && !upload_id_marker.empty();
+  std::optional<int64_t> marker_initiated;
+  if (inside) {
+    Statement& s = c.prepare(
+        "SELECT initiated_ms FROM s3_uploads WHERE upload_id = ? AND bucket = ? AND key = ?");
+    s.bind_all(upload_id_marker, bucket, key_marker);
+    if (s.step()) marker_initiated = s.column_int(0);
+    s.reset();
+  }
+  auto before_marker = [&](const UploadRecord& u) {
+    if (!inside || u.key != key_marker) return false;
+    if (!marker_initiated) return u.upload_id <= upload_id_marker;
+    return std::make_pair(u.initiated_ms, std::string_view(u.upload_id)) <=
+           std::make_pair(*marker_initiated, upload_id_marker);
+  };
+  // The s3_uploads_by_key index (bucket, key, initiated_ms, and the upload_id key) serves it.
+  const std::string select =
+      std::string("SELECT ") + kUploadColumns + " FROM s3_uploads WHERE bucket = ?1";
+  walk_keys(c, select, ", initiated_ms, upload_id", 2, bucket, prefix, delimiter,
+            std::string(key_marker), inside, page.rows_examined,
+            [&](const Statement& s, const std::string& cp) {
+              if (!cp.empty())
+                return cp <= key_marker ||
+                       add_entry(page, max_entries, UploadEntry{std::nullopt, cp});
+              UploadRecord u = upload_from_row(s);
+              return before_marker(u) ||
+                     add_entry(page, max_entries, UploadEntry{std::move(u), {}});
+            });
+  return page;
 }
 
 bool bucket_has_uploads(Connection& c, std::string_view name) {

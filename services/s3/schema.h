@@ -179,7 +179,8 @@ struct PartRecord {
   std::optional<std::string> checksum;  // base64, of the upload's algorithm
   EpochMillis last_modified_ms = 0;
 };
-void insert_upload(Connection& c, const UploadRecord& upload);
+// Inserts the upload; its initiated_ms becomes later than any other upload's of the same key.
+void insert_upload(Connection& c, UploadRecord& upload);
 std::optional<UploadRecord> find_upload(Connection& c, std::string_view upload_id);
 // Deletes the upload and its parts; returns the parts' blob ids except those in `keep`.
 std::vector<std::string> delete_upload(Connection& c, std::string_view upload_id,
@@ -189,10 +190,23 @@ std::optional<std::string> put_part(Connection& c, std::string_view upload_id,
                                     const PartRecord& part);
 std::vector<PartRecord> list_parts(Connection& c, std::string_view upload_id,
                                    int64_t after_part, size_t limit);
-// Uploads of the bucket in (key, initiated) order after (key_marker, upload_id_marker).
-std::vector<UploadRecord> list_uploads(Connection& c, std::string_view bucket,
-                                       std::string_view prefix, std::string_view key_marker,
-                                       std::string_view upload_id_marker, size_t limit);
+// One entry of ListMultipartUploads: an upload, or a common prefix (then `upload` is empty).
+struct UploadEntry {
+  std::optional<UploadRecord> upload;
+  std::string common_prefix;
+};
+struct UploadPage {
+  std::vector<UploadEntry> entries;
+  bool truncated = false;
+  uint64_t rows_examined = 0;
+};
+// The bucket's uploads in key order, those of one key in initiation order, after key_marker
+// (with upload_id_marker: after that upload of key_marker, else after every upload of it), with
+// list_objects' prefix/delimiter rules, at most max_entries entries. Reads the
+// (bucket, key, initiated) index in ranges, seeking past common prefixes.
+UploadPage list_uploads(Connection& c, std::string_view bucket, std::string_view prefix,
+                        std::string_view delimiter, std::string_view key_marker,
+                        std::string_view upload_id_marker, size_t max_entries);
 bool bucket_has_uploads(Connection& c, std::string_view name);
 
 // Encodes and decodes the JSON text kept in the metadata / tags columns.

@@ -92,6 +92,42 @@ class Boto2S3Tests(unittest.TestCase):
             bucket.new_key(name).set_contents_from_string("v%d" % i)
             self.assertEqual(bucket.get_key(name).get_contents_as_string(), b"v%d" % i)
 
+    def test_versions_and_delete_markers_in_one_order(self):
+        # API_ListObjectVersions: Version and DeleteMarker elements in one sequence, keys
+        # ascending and each key's versions newest first, delete markers where they fall; boto 2
+        # keeps the document order in its result set, and pages resume from
+        # NextKeyMarker/NextVersionIdMarker exactly.
+        from boto.s3.deletemarker import DeleteMarker
+        bucket = self.conn.create_bucket(unique_bucket("boto2v"))
+        bucket.configure_versioning(True)
+        history = []  # (key, version id, is a delete marker), oldest first
+        for key, steps in (("b", "PDPD"), ("a", "PPDP"), ("c", "D")):
+            for step in steps:
+                if step == "P":
+                    k = bucket.new_key(key)
+                    k.set_contents_from_string("v%d" % len(history))
+                    history.append((key, k.version_id, False))
+                else:
+                    marker = bucket.delete_key(key)
+                    history.append((key, marker.version_id, True))
+        expected = [e for key in ("a", "b", "c") for e in reversed(history) if e[0] == key]
+
+        def entries(result):
+            return [(e.name, e.version_id, isinstance(e, DeleteMarker)) for e in result]
+
+        self.assertEqual(entries(bucket.get_all_versions()), expected)
+        self.assertEqual(entries(bucket.list_versions()), expected)
+        for size in (1, 2, 3):
+            got, key_marker, version_marker = [], "", ""
+            while True:
+                page = bucket.get_all_versions(max_keys=size, key_marker=key_marker,
+                                               version_id_marker=version_marker)
+                got += entries(page)
+                if not page.is_truncated:
+                    break
+                key_marker, version_marker = page.next_key_marker, page.next_version_id_marker
+            self.assertEqual(got, expected, "pages of %d" % size)
+
     def test_errors(self):
         # Deleting a bucket that holds objects: 409 BucketNotEmpty; a name another account owns:
         # 409 BucketAlreadyExists; a missing bucket: 404 NoSuchBucket (ErrorResponses.html).

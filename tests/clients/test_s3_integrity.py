@@ -400,6 +400,169 @@ class MultipartChecksumTests(IntegrityCase):
         self.assertEqual(listed.get("Parts", []), [])
 
 
+class FullObjectChecksumTests(IntegrityCase):
+    """Multipart uploads with ChecksumType FULL_OBJECT: the object's CRC is the CRC of all its
+    bytes, which S3 builds from the part CRCs; SHA-1/SHA-256 cannot be full-object and CRC64NVME
+    cannot be composite.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+      ("Using full object checksums for multipart upload")
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+    """
+
+    def setUp(self):
+        super().setUp()
+        # A client that sends no checksum unless one is given, so parts can arrive without one.
+        self.bare = boto3.client(
+            "s3", endpoint_url=self.server.endpoint, region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"total_max_attempts": 1},
+                          request_checksum_calculation="when_required"))
+
+    def create(self, key, algorithm, **kwargs):
+        return self.s3.create_multipart_upload(Bucket=self.bucket, Key=key,
+                                               ChecksumAlgorithm=algorithm, **kwargs)
+
+    def upload(self, key, upload_id, n, data, algorithm=None):
+        """UploadPart with the part's checksum of `algorithm`, or none at all."""
+        if algorithm is None:
+            return self.bare.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                         PartNumber=n, Body=data)
+        return self.s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=n,
+                                   Body=data, **{"Checksum" + algorithm: checksum(algorithm, data)})
+
+    def test_whole_object_crc_from_the_part_crcs(self):
+        # Parts with and without client checksums and one UploadPartCopy part; Complete checks
+        # the full-object CRC the client sends; Complete, ListParts, HeadObject, GetObject
+        # (ChecksumMode=ENABLED) and GetObjectAttributes report it with ChecksumType FULL_OBJECT.
+        self.s3.put_object(Bucket=self.bucket, Key="source", Body=b"s" * (6 * MiB))
+        parts = [os.urandom(5 * MiB) + b"odd", b"s" * (5 * MiB + 7), os.urandom(1234)]
+        whole = b"".join(parts)
+        for algorithm in ("CRC32", "CRC32C", "CRC64NVME"):
+            with self.subTest(algorithm=algorithm):
+                key = "full-" + algorithm
+                kwargs = {} if algorithm == "CRC64NVME" else {"ChecksumType": "FULL_OBJECT"}
+                up = self.create(key, algorithm, **kwargs)
+                self.assertEqual((up["ChecksumAlgorithm"], up["ChecksumType"]),
+                                 (algorithm, "FULL_OBJECT"))
+                upload_id = up["UploadId"]
+                r1 = self.upload(key, upload_id, 1, parts[0], algorithm)
+                r2 = self.s3.upload_part_copy(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=2,
+                    CopySource={"Bucket": self.bucket, "Key": "source"},
+                    CopySourceRange="bytes=0-%d" % (len(parts[1]) - 1))["CopyPartResult"]
+                self.assertEqual(r2["Checksum" + algorithm], checksum(algorithm, parts[1]))
+                r3 = self.upload(key, upload_id, 3, parts[2])  # no checksum: S3 computes it
+                self.assertEqual(r3["Checksum" + algorithm], checksum(algorithm, parts[2]))
+                listed = self.s3.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                self.assertEqual(listed["ChecksumType"], "FULL_OBJECT")
+                self.assertEqual([p["Checksum" + algorithm] for p in listed["Parts"]],
+                                 [checksum(algorithm, p) for p in parts])
+                expected = checksum(algorithm, whole)
+                done = [{"PartNumber": n, "ETag": r["ETag"]}
+                        for n, r in enumerate((r1, r2, r3), 1)]
+                completed = self.s3.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, ChecksumType="FULL_OBJECT",
+                    MpuObjectSize=len(whole), MultipartUpload={"Parts": done},
+                    **{"Checksum" + algorithm: expected})
+                self.assertEqual(completed["Checksum" + algorithm], expected)
+                self.assertEqual(completed["ChecksumType"], "FULL_OBJECT")
+                head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual((head["Checksum" + algorithm], head["ChecksumType"]),
+                                 (expected, "FULL_OBJECT"))
+                self.assertTrue(head["ETag"].endswith('-3"'))
+                got = self.s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+                self.assertEqual(got["Checksum" + algorithm], expected)
+                self.assertEqual(got["Body"].read(), whole)
+                attrs = self.s3.get_object_attributes(
+                    Bucket=self.bucket, Key=key, ObjectAttributes=["Checksum", "ObjectParts"])
+                self.assertEqual(attrs["Checksum"], {"Checksum" + algorithm: expected,
+                                                     "ChecksumType": "FULL_OBJECT"})
+                self.assertEqual([p["Checksum" + algorithm]
+                                  for p in attrs["ObjectParts"]["Parts"]],
+                                 [checksum(algorithm, p) for p in parts])
+
+    def test_wrong_full_object_checksum_is_bad_digest(self):
+        # A full-object checksum in Complete that is not the object's: 400 BadDigest, no object,
+        # the upload intact; Complete without one computes it. Part checksums in the
+        # CompletedParts are optional for FULL_OBJECT but checked when given.
+        parts = [os.urandom(5 * MiB), b"end"]
+        up = self.create("bad", "CRC32", ChecksumType="FULL_OBJECT")["UploadId"]
+        done = [{"PartNumber": n, "ETag": self.upload("bad", up, n, d, "CRC32")["ETag"]}
+                for n, d in enumerate(parts, 1)]
+        complete = lambda **kw: self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="bad", UploadId=up, MultipartUpload={"Parts": done}, **kw)
+        error = self.assertClientError(
+            lambda: complete(ChecksumCRC32=checksum("CRC32", b"".join(parts) + b"x")),
+            "BadDigest", 400)
+        self.assertIn("did not match the calculated checksum", error["Error"]["Message"])
+        self.assertMissing("bad")
+        wrong_part = [dict(done[0], ChecksumCRC32=checksum("CRC32", b"other")), done[1]]
+        self.assertClientError(lambda: self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="bad", UploadId=up,
+            MultipartUpload={"Parts": wrong_part}), "InvalidPart", 400)
+        self.assertEqual(complete()["ChecksumCRC32"], checksum("CRC32", b"".join(parts)))
+
+    def test_type_and_algorithm_rules(self):
+        # SHA-1/SHA-256 cannot be FULL_OBJECT, CRC64NVME cannot be COMPOSITE, a type needs an
+        # algorithm; Complete must use the upload's type and algorithm and the object's size.
+        for algorithm in ("SHA1", "SHA256"):
+            error = self.assertClientError(
+                lambda: self.create("k", algorithm, ChecksumType="FULL_OBJECT"),
+                "InvalidRequest", 400)
+            self.assertEqual(error["Error"]["Message"],
+                             "The FULL_OBJECT checksum type cannot be used with the %s checksum "
+                             "algorithm." % algorithm.lower())
+        error = self.assertClientError(
+            lambda: self.create("k", "CRC64NVME", ChecksumType="COMPOSITE"), "InvalidRequest", 400)
+        self.assertIn("COMPOSITE checksum type cannot be used with the crc64nvme",
+                      error["Error"]["Message"])
+        error = self.assertClientError(
+            lambda: self.s3.create_multipart_upload(Bucket=self.bucket, Key="k",
+                                                    ChecksumType="FULL_OBJECT"),
+            "InvalidRequest", 400)
+        self.assertIn("can only be used with the x-amz-checksum-algorithm header",
+                      error["Error"]["Message"])
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=self.bucket).get("Uploads", []),
+                         [])
+        up = self.create("k", "CRC32C", ChecksumType="FULL_OBJECT")["UploadId"]
+        done = [{"PartNumber": 1, "ETag": self.upload("k", up, 1, b"data", "CRC32C")["ETag"]}]
+        complete = lambda **kw: self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="k", UploadId=up, MultipartUpload={"Parts": done}, **kw)
+        error = self.assertClientError(lambda: complete(ChecksumType="COMPOSITE"),
+                                       "InvalidRequest", 400)
+        self.assertIn("created using the FULL_OBJECT checksum mode", error["Error"]["Message"])
+        error = self.assertClientError(lambda: complete(ChecksumCRC32=checksum("CRC32", b"data")),
+                                       "InvalidRequest", 400)
+        self.assertIn("expected checksum Type: crc32c, actual checksum Type: crc32",
+                      error["Error"]["Message"])
+        self.assertClientError(lambda: complete(MpuObjectSize=5), "InvalidRequest", 400)
+        self.assertMissing("k")
+        self.assertEqual(complete(MpuObjectSize=4)["ChecksumCRC32C"], checksum("CRC32C", b"data"))
+
+    def test_upload_file_with_a_full_object_checksum(self):
+        # boto3's transfer manager given the whole file's CRC32 (ExtraArgs ChecksumCRC32) creates
+        # a FULL_OBJECT upload and sends the value with Complete, which S3 verifies.
+        from boto3.s3.transfer import TransferConfig
+        import tempfile
+        data = os.urandom(11 * MiB)
+        config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "f")
+            with open(path, "wb") as f:
+                f.write(data)
+            self.s3.upload_file(path, self.bucket, "f", Config=config,
+                                ExtraArgs={"ChecksumCRC32": checksum("CRC32", data)})
+            with self.assertRaises(Exception):
+                self.s3.upload_file(path, self.bucket, "g", Config=config,
+                                    ExtraArgs={"ChecksumCRC32": checksum("CRC32", b"no")})
+        head = self.s3.head_object(Bucket=self.bucket, Key="f", ChecksumMode="ENABLED")
+        self.assertEqual((head["ChecksumCRC32"], head["ChecksumType"]),
+                         (checksum("CRC32", data), "FULL_OBJECT"))
+        self.assertTrue(head["ETag"].endswith('-3"'))
+        self.assertMissing("g")
+
+
 class ObjectAttributesTests(IntegrityCase):
     ALL = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 

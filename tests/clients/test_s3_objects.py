@@ -1,6 +1,6 @@
 """boto3 against nimbus S3: listing, DeleteObjects, CopyObject, conditionals, tagging, multipart
-(upload_file/download_file across the threshold), versioning, ACLs and presigned URLs (SigV2 and
-SigV4) fetched with urllib, and concurrent writers of one key.
+(upload_file/download_file across the threshold), ListMultipartUploads, versioning, ACLs and
+presigned URLs (SigV2 and SigV4) fetched with urllib, and 100 concurrent writers of one key.
 
 Each test cites the S3 API reference page it reproduces:
 https://docs.aws.amazon.com/AmazonS3/latest/API/<page>.
@@ -143,19 +143,31 @@ class ObjectTests(S3Case):
         self.assertIsNone(self.s3.get_bucket_location(Bucket=b)["LocationConstraint"])
 
     def test_concurrent_writers_of_one_key(self):
-        # Last complete write wins, never a mixed object (20 writers of 1 MiB each here, to keep
-        # CI fast; the server code path is the same for 100).
+        # Last complete write wins, never a mixed object: 100 writers of 1 MiB each.
         b = self.bucket()
-        bodies = [bytes([65 + i % 26]) * MiB for i in range(20)]
-        threads = [threading.Thread(target=lambda body=body: client(self.server).put_object(
-            Bucket=b, Key="hot", Body=body)) for body in bodies]
+        # Every write must succeed (a failed one would not be a contender), and the survivor's
+        # ETag is the MD5 of the body it holds.
+        b = self.bucket()
+        bodies = [bytes([65 + i % 26]) * MiB for i in range(100)]
+        errors = []
+
+        def write(body):
+            try:
+                client(self.server).put_object(Bucket=b, Key="hot", Body=body)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=write, args=(body,)) for body in bodies]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        got = self.s3.get_object(Bucket=b, Key="hot")["Body"].read()
-        self.assertEqual(len(got), MiB)
-        self.assertEqual(got, got[:1] * MiB)
+        self.assertEqual(errors, [])
+        got = self.s3.get_object(Bucket=b, Key="hot")
+        body = got["Body"].read()
+        self.assertEqual(len(body), MiB)
+        self.assertEqual(body, body[:1] * MiB)
+        self.assertEqual(got["ETag"], '"%s"' % hashlib.md5(body).hexdigest())
 
 
 class MultipartTests(S3Case):
@@ -202,6 +214,65 @@ class MultipartTests(S3Case):
         self.assertClientError(lambda: self.s3.list_parts(Bucket=b, Key="k", UploadId=up),
                                "NoSuchUpload", 404)
 
+    def test_list_multipart_uploads_prefix_delimiter_markers_and_paging(self):
+        # API_ListMultipartUploads: keys ascending, the uploads of one key by initiation time;
+        # Prefix, Delimiter with CommonPrefixes, KeyMarker/UploadIdMarker, MaxUploads with
+        # IsTruncated and NextKeyMarker/NextUploadIdMarker, EncodingType=url.
+        b = self.bucket()
+        ids = {}
+        for key in ["z", "b", "a/2", "photos/2024/x", "a/1", "photos/2025/y", "c d", "b", "b"]:
+            ids.setdefault(key, []).append(
+                self.s3.create_multipart_upload(Bucket=b, Key=key)["UploadId"])
+        everything = [(k, u) for k in sorted(ids) for u in ids[k]]
+        listed = self.s3.list_multipart_uploads(Bucket=b)
+        self.assertEqual([(u["Key"], u["UploadId"]) for u in listed["Uploads"]], everything)
+        self.assertFalse(listed["IsTruncated"])
+        self.assertEqual(listed["MaxUploads"], 1000)
+        top = self.s3.list_multipart_uploads(Bucket=b, Delimiter="/")
+        self.assertEqual([u["Key"] for u in top["Uploads"]], ["b", "b", "b", "c d", "z"])
+        self.assertEqual([p["Prefix"] for p in top["CommonPrefixes"]], ["a/", "photos/"])
+        self.assertEqual(top["Delimiter"], "/")
+        photos = self.s3.list_multipart_uploads(Bucket=b, Prefix="photos/", Delimiter="/")
+        self.assertNotIn("Uploads", photos)
+        self.assertEqual([p["Prefix"] for p in photos["CommonPrefixes"]],
+                         ["photos/2024/", "photos/2025/"])
+        self.assertEqual(photos["Prefix"], "photos/")
+        # Resuming inside one key's uploads, and after the whole key.
+        after = self.s3.list_multipart_uploads(Bucket=b, KeyMarker="b",
+                                               UploadIdMarker=ids["b"][0])
+        self.assertEqual([u["UploadId"] for u in after["Uploads"]][:2], ids["b"][1:])
+        after = self.s3.list_multipart_uploads(Bucket=b, KeyMarker="b")
+        self.assertEqual(after["Uploads"][0]["Key"], "c d")
+        # Paging by two, with and without a delimiter, gives the same entries as one page.
+        for delimiter in ("", "/"):
+            with self.subTest(delimiter=delimiter):
+                one = self.s3.list_multipart_uploads(Bucket=b, Delimiter=delimiter)
+                want = ([(u["Key"], u["UploadId"]) for u in one.get("Uploads", [])] +
+                        [(p["Prefix"], None) for p in one.get("CommonPrefixes", [])])
+                got, marker, upload_marker, pages = [], "", "", 0
+                while True:
+                    page = self.s3.list_multipart_uploads(
+                        Bucket=b, Delimiter=delimiter, MaxUploads=2, KeyMarker=marker,
+                        UploadIdMarker=upload_marker)
+                    pages += 1
+                    entries = ([(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])] +
+                               [(p["Prefix"], None) for p in page.get("CommonPrefixes", [])])
+                    self.assertLessEqual(len(entries), 2)
+                    got += entries
+                    if not page["IsTruncated"]:
+                        break
+                    marker = page["NextKeyMarker"]
+                    upload_marker = page.get("NextUploadIdMarker", "")
+                self.assertEqual(sorted(got, key=lambda e: (e[0], e[1] or "")),
+                                 sorted(want, key=lambda e: (e[0], e[1] or "")))
+                self.assertEqual(len(got), len(want))
+                self.assertEqual(pages, (len(want) + 1) // 2)
+        encoded = self.s3.list_multipart_uploads(Bucket=b, Prefix="c ", EncodingType="url")
+        self.assertEqual([u["Key"] for u in encoded["Uploads"]], ["c%20d"])
+        self.assertEqual((encoded["Prefix"], encoded["EncodingType"]), ("c%20", "url"))
+        self.assertClientError(lambda: self.s3.list_multipart_uploads(
+            Bucket=b, EncodingType="base64"), "InvalidArgument", 400)
+
     def test_upload_part_copy_with_range(self):
         # API_UploadPartCopy: x-amz-copy-source-range.
         b = self.bucket()
@@ -239,6 +310,51 @@ class VersioningTests(S3Case):
         self.s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
         self.s3.put_object(Bucket=b, Key="k", Body=b"three")
         self.assertEqual(self.s3.head_object(Bucket=b, Key="k").get("VersionId", "null"), "null")
+
+
+    def test_version_pages_resume_exactly_at_any_entry(self):
+        # API_ListObjectVersions: one order for versions and delete markers (keys ascending,
+        # newest first); a page may end at a version, a delete marker or the "null" version of a
+        # suspended bucket, and KeyMarker/VersionIdMarker resume right after it. The raw XML
+        # keeps that order (Version and DeleteMarker elements interleaved).
+        b = self.bucket()
+        history = []
+        versioning = lambda status: self.s3.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={"Status": status})
+        versioning("Enabled")
+        for key in ("k2", "k1"):
+            history.append((key, self.s3.put_object(Bucket=b, Key=key, Body=b"1")["VersionId"]))
+            history.append((key, self.s3.delete_object(Bucket=b, Key=key)["VersionId"]))
+            history.append((key, self.s3.put_object(Bucket=b, Key=key, Body=b"2")["VersionId"]))
+        versioning("Suspended")
+        self.s3.put_object(Bucket=b, Key="k1", Body=b"null")
+        history.append(("k1", "null"))
+        self.s3.delete_object(Bucket=b, Key="k2")  # a "null" delete marker
+        history.append(("k2", "null"))
+        expected = [e for key in ("k1", "k2") for e in reversed(history) if e[0] == key]
+        raw = []
+        hook = lambda http_response, **_: raw.append(http_response.content.decode())
+        self.s3.meta.events.register("after-call.s3.ListObjectVersions", hook)
+        try:
+            self.s3.list_object_versions(Bucket=b)
+        finally:
+            self.s3.meta.events.unregister("after-call.s3.ListObjectVersions", hook)
+        import re
+        self.assertEqual(re.findall(r"<Key>([^<]*)</Key><VersionId>([^<]*)</VersionId>", raw[0]),
+                         expected)
+        for size in (1, 2, 4):
+            got, kwargs = [], {}
+            while True:
+                page = self.s3.list_object_versions(Bucket=b, MaxKeys=size, **kwargs)
+                entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+                self.assertLessEqual(len(entries), size)
+                got += sorted(((e["Key"], e["VersionId"]) for e in entries),
+                              key=expected.index)
+                if not page["IsTruncated"]:
+                    break
+                kwargs = {"KeyMarker": page["NextKeyMarker"],
+                          "VersionIdMarker": page["NextVersionIdMarker"]}
+            self.assertEqual(got, expected, "pages of %d" % size)
 
 
 class AccessTests(S3Case):

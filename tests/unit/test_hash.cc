@@ -54,6 +54,44 @@ TEST_CASE("CRCs continue from a previous value across any split") {
   }
 }
 
+TEST_CASE("CRC combination equals the CRC over the concatenated bytes") {
+  std::string data;
+  for (int i = 0; i < 70000; ++i) data.push_back(static_cast<char>((i * 131 + i / 7) & 0xFF));
+  for (size_t split : {0, 1, 8, 127, 128, 4096, 65535, 69999, 70000}) {
+    std::string_view a = std::string_view(data).substr(0, split);
+    std::string_view b = std::string_view(data).substr(split);
+    CAPTURE(split);
+    CHECK(crc32_combine(crc32(a), crc32(b), b.size()) == crc32(data));
+    CHECK(crc32c_combine(crc32c(a), crc32c(b), b.size()) == crc32c(data));
+    CHECK(crc64nvme_combine(crc64nvme(a), crc64nvme(b), b.size()) == crc64nvme(data));
+  }
+  // Folding many pieces left to right, on Hasher digests, as CompleteMultipartUpload does.
+  for (Hasher::Algorithm alg : {Hasher::Algorithm::Crc32, Hasher::Algorithm::Crc32c,
+                                Hasher::Algorithm::Crc64Nvme}) {
+    auto digest = [&](std::string_view bytes) {
+      Hasher h(alg);
+      h.update(bytes);
+      return h.finish();
+    };
+    std::string combined;
+    for (size_t off = 0; off < data.size(); off += 9999) {
+      std::string_view piece = std::string_view(data).substr(off, 9999);
+      combined = off == 0 ? digest(piece) : crc_combine(alg, combined, digest(piece), piece.size());
+    }
+    CHECK(hex_encode(combined) == hex_encode(digest(data)));
+  }
+  // Pieces of S3's part sizes (5 MiB and a bit), where the length has many bits set.
+  std::string big((5u << 20) + 4097, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 24);
+  std::string_view head = std::string_view(big).substr(0, 5u << 20);
+  std::string_view tail = std::string_view(big).substr(5u << 20);
+  CHECK(crc64nvme_combine(crc64nvme(tail), crc64nvme(head), head.size()) ==
+        crc64nvme(std::string(tail) + std::string(head)));
+  CHECK(crc32c_combine(crc32c(head), crc32c(tail), tail.size()) == crc32c(big));
+  CHECK(crc32_combine(crc32(head), 0, 0) == crc32(head));  // an empty piece changes nothing
+  CHECK_THROWS_AS(crc_combine(Hasher::Algorithm::Sha256, "a", "b", 1), std::logic_error);
+}
+
 TEST_CASE("Hasher gives the same digest as the one-shot functions, CRCs big-endian") {
   std::string data(100000, 'x');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i % 251);

@@ -420,6 +420,31 @@ TEST_CASE("rest-xml: DeleteObjects result flattens Deleted and Error entries") {
             "<Message>Access Denied</Message></Error></DeleteResult>");
 }
 
+TEST_CASE("rest-xml: kElementOrder interleaves Version and DeleteMarker elements") {
+  auto entry = [](const char* key, const char* id) {
+    return Value::map().set("Key", key).set("VersionId", id);
+  };
+  Value out;
+  out.set("IsTruncated", false);
+  out.set("Versions", ValueList{entry("a", "1"), entry("b", "3")});
+  out.set("DeleteMarkers", ValueList{entry("a", "2"), entry("b", "4")});
+  out.set(kElementOrder, ValueList{Value("DeleteMarkers"), Value("Versions"),
+                                   Value("Versions"), Value("DeleteMarkers")});
+  out.set("Name", "bk");
+  CHECK(encode("ListObjectVersions", out).body ==
+        std::string(kDecl) + "<ListVersionsResult" + kNs +
+            "><IsTruncated>false</IsTruncated>"
+            "<DeleteMarker><Key>a</Key><VersionId>2</VersionId></DeleteMarker>"
+            "<Version><Key>a</Key><VersionId>1</VersionId></Version>"
+            "<Version><Key>b</Key><VersionId>3</VersionId></Version>"
+            "<DeleteMarker><Key>b</Key><VersionId>4</VersionId></DeleteMarker>"
+            "<Name>bk</Name></ListVersionsResult>");
+  // Without it, each list in model order.
+  out.erase(kElementOrder);
+  std::string body = encode("ListObjectVersions", out).body;
+  CHECK(body.find("<DeleteMarker>") > body.rfind("<Version>"));
+}
+
 TEST_CASE("rest-xml: root element names follow S3 for body outputs") {
   auto root = [](std::string_view op) { return s3_root_element(*s3().operation(op)); };
   CHECK(root("ListObjects") == "ListBucketResult");

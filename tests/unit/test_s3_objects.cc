@@ -125,6 +125,83 @@ TEST_CASE("s3: a delimiter listing seeks past common prefixes instead of reading
 
 // API_DeleteObjects: deletes each key (missing keys count as deleted), Quiet reports nothing,
 // more than 1000 keys is MalformedXML.
+// ListMultipartUploads reads the (bucket, key, initiated) index the same way: uploads of one key
+// in initiation order (not id order), common prefixes skipped by one seek each, and resuming
+// after an upload of a key lists the later uploads of that key.
+TEST_CASE("s3: ListMultipartUploads walks the upload index by key, then initiation time") {
+  S3Fixture f;
+  f.create_bucket("uploads");
+  f.db->write([&](Connection& c) {
+    for (int d = 0; d < 3; ++d)
+      for (int i = 0; i < 2000; ++i) {
+        s3::UploadRecord u;
+        u.upload_id = "id-" + std::to_string(d) + "-" + std::to_string(i);
+        u.bucket = "uploads";
+        u.key = "tmp/" + std::to_string(d) + "/" + std::to_string(i);
+        u.initiated_ms = 1000;
+        u.object.owner_id = kAlice.id;
+        s3::insert_upload(c, u);
+      }
+    // Three uploads of "k", initiated in the opposite order of their ids.
+    for (int i = 0; i < 3; ++i) {
+      s3::UploadRecord u;
+      u.upload_id = std::string("z") + static_cast<char>('c' - i);
+      u.bucket = "uploads";
+      u.key = "k";
+      u.initiated_ms = 5000 + i;
+      u.object.owner_id = kAlice.id;
+      s3::insert_upload(c, u);
+    }
+  });
+  s3::UploadPage page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "", "/", "", "", 1000); });
+  REQUIRE(page.entries.size() == 4);
+  CHECK(page.entries[0].upload->upload_id == "zc");
+  CHECK(page.entries[1].upload->upload_id == "zb");
+  CHECK(page.entries[2].upload->upload_id == "za");
+  CHECK(page.entries[3].common_prefix == "tmp/");
+  CHECK(page.rows_examined <= 4);
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "tmp/", "/", "", "", 1000); });
+  REQUIRE(page.entries.size() == 3);
+  CHECK(page.entries[2].common_prefix == "tmp/2/");
+  CHECK(page.rows_examined <= 3);
+  // After ("k", "zc") come zb and za; after ("k", "za") nothing of k; after "k" nothing of k.
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "", "/", "k", "zc", 2); });
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].upload->upload_id == "zb");
+  CHECK(page.entries[1].upload->upload_id == "za");
+  CHECK(page.truncated);
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "", "/", "k", "za", 10); });
+  REQUIRE(page.entries.size() == 1);
+  CHECK(page.entries[0].common_prefix == "tmp/");
+  CHECK_FALSE(page.truncated);
+  // Resuming after a common prefix skips every key under it.
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "tmp/", "/", "tmp/0/", "", 10); });
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].common_prefix == "tmp/1/");
+  // Two uploads started in the same millisecond keep the order they were created in.
+  f.db->write([&](Connection& c) {
+    for (const char* id : {"y2", "y1"}) {
+      s3::UploadRecord u;
+      u.upload_id = id;
+      u.bucket = "uploads";
+      u.key = "same";
+      u.initiated_ms = 7000;
+      u.object.owner_id = kAlice.id;
+      s3::insert_upload(c, u);
+    }
+  });
+  page = f.db->read(
+      [&](Connection& c) { return s3::list_uploads(c, "uploads", "same", "", "", "", 10); });
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].upload->upload_id == "y2");
+  CHECK(page.entries[1].upload->initiated_ms == 7001);
+}
+
 TEST_CASE("s3: DeleteObjects deletes many keys, Quiet hides successes, over 1000 is MalformedXML") {
   S3Fixture f;
   f.create_bucket("del");
