@@ -74,10 +74,16 @@ void check_table_name(const std::string& name) {
   throw err::validation(message);
 }
 
+// A missing table: the table operations name it in the message, the item operations answer
+// AWS's bare "Requested resource not found".
 TablePtr require_table(Ctx& x, const std::string& name) {
   TablePtr t = x.svc.find_table(x.account(), x.call.region, name);
-  if (!t) throw err::table_not_found(name);
-  return t;
+  if (t) return t;
+  static const std::set<std::string_view> item_operations = {
+      "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+      "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
+  if (item_operations.count(x.call.operation.name)) throw err::resource_not_found();
+  throw err::table_not_found(name);
 }
 
 // Inside a write job: the table as it is now (the cached copy unless it changed).
