@@ -219,10 +219,24 @@ std::optional<KeyBytes> index_key(const IndexInfo& i, const Item& item) {
   return k;
 }
 
-void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const KeyBytes& k,
-                   const Item& item) {
+// Adds to the item count and size of index `idx` (see table.h).
+void add_index_stats(Connection& c, int64_t table_id, const std::string& idx, int64_t count,
+                     int64_t bytes) {
+  if (!count && !bytes) return;
+  c.prepare("INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(table_id, idx) DO UPDATE SET item_count = item_count + excluded.item_count, "
+            "size_bytes = size_bytes + excluded.size_bytes")
+      .bind_all(table_id, idx, count, bytes)
+      .run();
+}
+
+// Writes the index row of item in index i when the item carries the index's keys; returns the
+// size of the row's item (the projection), or nothing when the item is not in the index.
+std::optional<size_t> put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i,
+                                    const KeyBytes& k, const Item& item) {
   std::optional<KeyBytes> ik = index_key(i, item);
-  if (!ik) return;
+  if (!ik) return std::nullopt;
+  Item row = index_projection(t, i, item);
   c.prepare("INSERT OR REPLACE INTO ddb_items(table_id, idx, pk, sk, tpk, tsk, item) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, t.id)
@@ -231,23 +245,33 @@ void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const 
       .bind_blob(4, ik->sk)
       .bind_blob(5, k.pk)
       .bind_blob(6, k.sk)
-      .bind_blob(7, encode_item(index_projection(t, i, item)))
+      .bind_blob(7, encode_item(row))
       .run();
+  return item_size(row);
 }
 
 // Replaces the item at k (old -> neu; either may be absent) with its index rows and counters.
 void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
            const std::optional<Item>& neu) {
   for (const IndexInfo& i : t.indexes) {
+    int64_t index_count = 0, index_bytes = 0;
     if (old) {
-      if (std::optional<KeyBytes> ik = index_key(i, *old))
+      if (std::optional<KeyBytes> ik = index_key(i, *old)) {
         c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ? AND pk = ? AND sk = ? "
                   "AND tpk = ? AND tsk = ?")
             .bind(1, t.id).bind(2, i.name).bind_blob(3, ik->pk).bind_blob(4, ik->sk)
             .bind_blob(5, k.pk).bind_blob(6, k.sk)
             .run();
+        --index_count;
+        index_bytes -= static_cast<int64_t>(item_size(index_projection(t, i, *old)));
+      }
     }
-    if (neu) put_index_row(c, t, i, k, *neu);
+    if (neu)
+      if (std::optional<size_t> size = put_index_row(c, t, i, k, *neu)) {
+        ++index_count;
+        index_bytes += static_cast<int64_t>(*size);
+      }
+    add_index_stats(c, t.id, i.name, index_count, index_bytes);
   }
   int64_t count = 0, bytes = 0;
   if (old) {
@@ -548,7 +572,13 @@ void add_capacity(Value& out, const Value& in, const std::string& table, double 
 
 // ---- tables ---------------------------------------------------------------------------------
 
-Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
+// What DescribeTable reports as ItemCount and TableSizeBytes / IndexSizeBytes.
+struct Counters {
+  int64_t count = 0, bytes = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> indexes;  // name -> (count, bytes)
+};
+
+Value table_description(const TableInfo& t, const Counters& n,
                         const std::string& status = "ACTIVE") {
   const Value& m = t.meta;
   Value d = Value::map();
@@ -563,8 +593,8 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
   pt.set("ReadCapacityUnits", mpt ? mpt->get_int("ReadCapacityUnits").value_or(0) : 0);
   pt.set("WriteCapacityUnits", mpt ? mpt->get_int("WriteCapacityUnits").value_or(0) : 0);
   d.set("ProvisionedThroughput", pt);
-  d.set("TableSizeBytes", count ? bytes : 0);
-  d.set("ItemCount", count);
+  d.set("TableSizeBytes", n.count ? n.bytes : 0);
+  d.set("ItemCount", n.count);
   d.set("TableArn", t.arn());
   d.set("TableId", m.string_or("TableId", ""));
   std::string billing = m.string_or("BillingMode", "PROVISIONED");
@@ -590,8 +620,10 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
         ipt.set("WriteCapacityUnits", p ? p->get_int("WriteCapacityUnits").value_or(0) : 0);
         idx.set("ProvisionedThroughput", ipt);
       }
-      idx.set("IndexSizeBytes", 0);
-      idx.set("ItemCount", 0);
+      auto stats = n.indexes.find(i.name);
+      bool counted = stats != n.indexes.end() && stats->second.first > 0;
+      idx.set("IndexSizeBytes", counted ? stats->second.second : 0);
+      idx.set("ItemCount", counted ? stats->second.first : 0);
       idx.set("IndexArn", t.arn() + "/index/" + i.name);
       list.push_back(std::move(idx));
     }
@@ -608,11 +640,20 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
   return d;
 }
 
-std::pair<int64_t, int64_t> counters(Connection& c, int64_t id) {
+Counters counters(Connection& c, const TableInfo& t) {
+  Counters n;
   Statement& s = c.prepare("SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?");
-  s.bind(1, id);
-  if (!s.step()) return {0, 0};
-  return {s.column_int(0), s.column_int(1)};
+  s.bind(1, t.id);
+  if (s.step()) {
+    n.count = s.column_int(0);
+    n.bytes = s.column_int(1);
+  }
+  if (t.indexes.empty()) return n;
+  Statement& i = c.prepare("SELECT idx, item_count, size_bytes FROM ddb_index_stats "
+                           "WHERE table_id = ?");
+  i.bind(1, t.id);
+  while (i.step()) n.indexes[i.column_text(0)] = {i.column_int(1), i.column_int(2)};
+  return n;
 }
 
 // Validates a KeySchema list against the attribute definitions; returns the names used.
@@ -792,15 +833,15 @@ Result create_table(Ctx& x) {
   x.svc.forget_table(x.account(), x.call.region, name);
   TablePtr t = make_table(id, 1, x.account(), x.call.region, name, meta);
   Result r;
-  r.output.set("TableDescription", table_description(*t, 0, 0));
+  r.output.set("TableDescription", table_description(*t, Counters{}));
   return r;
 }
 
 Result describe_table(Ctx& x) {
   TablePtr t = require_table(x, table_name_of(x.in));
-  auto [count, bytes] = x.db.read([&](Connection& c) { return counters(c, t->id); });
+  Counters n = x.db.read([&](Connection& c) { return counters(c, *t); });
   Result r;
-  r.output.set("Table", table_description(*t, count, bytes));
+  r.output.set("Table", table_description(*t, n));
   return r;
 }
 
@@ -837,10 +878,11 @@ Result delete_table(Ctx& x) {
     if (now->meta.get_bool("DeletionProtectionEnabled").value_or(false))
       throw err::validation("Resource cannot be deleted as it is currently protected against "
                             "deletion. Disable deletion protection first.");
-    auto [count, bytes] = counters(c, now->id);
+    Counters n = counters(c, *now);
     c.prepare("DELETE FROM ddb_items WHERE table_id = ?").bind(1, now->id).run();
+    c.prepare("DELETE FROM ddb_index_stats WHERE table_id = ?").bind(1, now->id).run();
     c.prepare("DELETE FROM ddb_tables WHERE id = ?").bind(1, now->id).run();
-    return table_description(*now, count, bytes, "DELETING");
+    return table_description(*now, n, "DELETING");
   });
   x.svc.forget_table(x.account(), x.call.region, name);
   Result r;
@@ -933,6 +975,9 @@ Result update_table(Ctx& x) {
                                           " Index: " + n + " not found");
           l.erase(it);
           c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ?").bind_all(t->id, n).run();
+          c.prepare("DELETE FROM ddb_index_stats WHERE table_id = ? AND idx = ?")
+              .bind_all(t->id, n)
+              .run();
         } else if (const Value* upd = u.find("Update")) {
           std::string n = upd->string_or("IndexName", "");
           bool found = false;
@@ -964,10 +1009,15 @@ Result update_table(Ctx& x) {
       Statement& s = c.prepare("SELECT pk, sk, item FROM ddb_items WHERE table_id = ? AND idx = ''");
       s.bind(1, t->id);
       while (s.step()) rows.push_back({{s.column_blob(0), s.column_blob(1)}, decode_item(s.column_blob(2))});
-      for (const auto& [k, item] : rows) put_index_row(c, *updated, *i, k, item);
+      int64_t count = 0, bytes = 0;
+      for (const auto& [k, item] : rows)
+        if (std::optional<size_t> size = put_index_row(c, *updated, *i, k, item)) {
+          ++count;
+          bytes += static_cast<int64_t>(*size);
+        }
+      add_index_stats(c, t->id, n, count, bytes);
     }
-    auto [count, bytes] = counters(c, t->id);
-    return table_description(*updated, count, bytes, "ACTIVE");
+    return table_description(*updated, counters(c, *updated), "ACTIVE");
   });
   x.svc.forget_table(x.account(), x.call.region, name);
   Result r;

@@ -185,6 +185,14 @@ test("Query and Scan paged with paginateQuery/paginateScan, on the table, the LS
   }
   assert.equal(scanned, 7);
   assert.equal(pagesSeen, 3);
+
+  // DescribeTable counts the table's items and each index's (the "q" item has neither index key).
+  const { Table } = await ddb.send(new DescribeTableCommand({ TableName }));
+  assert.equal(Table.ItemCount, 8);
+  assert.equal(Table.LocalSecondaryIndexes[0].ItemCount, 7);
+  assert.equal(Table.GlobalSecondaryIndexes[0].ItemCount, 7);
+  assert.ok(Table.LocalSecondaryIndexes[0].IndexSizeBytes
+    > Table.GlobalSecondaryIndexes[0].IndexSizeBytes);  // ALL holds more than KEYS_ONLY
 });
 
 test("BatchWriteItem then BatchGetItem (API_BatchWriteItem, API_BatchGetItem)", async () => {
