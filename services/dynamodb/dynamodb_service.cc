@@ -1151,6 +1151,49 @@ Result describe_ttl(Ctx& x) {
   return r;
 }
 
+// ---- item collection metrics ----------------------------------------------------------------
+
+// ReturnItemCollectionMetrics of a write request: true for SIZE.
+bool metrics_asked(const Value& in) {
+  std::string v = in.string_or("ReturnItemCollectionMetrics", "NONE");
+  if (v == "SIZE") return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v +
+                        "' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member "
+                        "must satisfy enum value set: [SIZE, NONE]");
+}
+
+// Item collections exist only in tables with a local secondary index; AWS reports none for others.
+bool has_collections(const TableInfo& t) {
+  return std::any_of(t.indexes.begin(), t.indexes.end(), [](const IndexInfo& i) {
+    return !i.global;
+  });
+}
+
+// ItemCollectionMetrics of the collection of `keys`' partition key, measured in the write job
+// after the write: the stored table and LSI rows of that key, as a [lower, upper] estimate in GB.
+Value collection_metrics(Connection& c, const TableInfo& t, const Item& keys) {
+  const Attr& hash = keys.at(t.hash.name);
+  std::string pk = key_bytes(hash);
+  int64_t bytes = 0;
+  auto add = [&](const std::string& idx) {
+    Statement& s = c.prepare("SELECT COALESCE(SUM(length(item)), 0) FROM ddb_items "
+                             "WHERE table_id = ? AND idx = ? AND pk = ?");
+    s.bind(1, t.id).bind(2, idx).bind_blob(3, pk);
+    if (s.step()) bytes += s.column_int(0);
+  };
+  add("");
+  for (const IndexInfo& i : t.indexes)
+    if (!i.global) add(i.name);
+  double gb = std::floor(static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  Item key;
+  key[t.hash.name] = hash;
+  Value range = Value::list();
+  range.push_back(gb);
+  range.push_back(gb + 1);
+  return Value::map().set("ItemCollectionKey", item_to_value(key)).set("SizeEstimateRangeGB", range);
+}
+
 // ---- single-item operations ------------------------------------------------------------------
 
 void check_return_values(const Value& in, std::initializer_list<const char*> allowed) {
@@ -1187,6 +1230,7 @@ ApiError condition_failed(bool want_old, const std::optional<Item>& old) {
 // checks the condition, computes the new item with `make`, stores.
 struct WriteOutcome {
   std::optional<Item> old, neu;
+  Value metrics;  // ItemCollectionMetrics when asked for
 };
 
 Result put_item(Ctx& x) {
@@ -1201,6 +1245,7 @@ Result put_item(Ctx& x) {
   Exprs e = parse_exprs(in);
   check_item(*cached, item);
   KeyBytes k = key_bytes_of(*cached, item);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     if (t != cached) check_item(*t, item);
@@ -1210,10 +1255,12 @@ Result put_item(Ctx& x) {
       throw condition_failed(want_old, o.old);
     o.neu = item;
     store(c, *t, k, o.old, o.neu);
+    if (metrics) o.metrics = collection_metrics(c, *t, item);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
   add_capacity(r.output, in, cached->name,
@@ -1229,6 +1276,7 @@ Result delete_item(Ctx& x) {
   bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   KeyBytes k = key_bytes_of(*cached, key);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     WriteOutcome o;
@@ -1236,10 +1284,12 @@ Result delete_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     if (o.old) store(c, *t, k, o.old, std::nullopt);
+    if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
   add_capacity(r.output, in, cached->name, write_units(w.old ? item_size(*w.old) : 0));
@@ -1280,6 +1330,7 @@ Result update_item(Ctx& x) {
   for (const UpdateAction& a : actions) paths.push_back(a.path);
   check_update_paths(*cached, actions);
   KeyBytes k = key_bytes_of(*cached, key);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     WriteOutcome o;
@@ -1288,10 +1339,12 @@ Result update_item(Ctx& x) {
       throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
     store(c, *t, k, o.old, o.neu);
+    if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   std::string rv = in.string_or("ReturnValues", "NONE");
   if (rv == "ALL_OLD" && w.old) r.output.set("Attributes", returned_item(*w.old));
   if (rv == "ALL_NEW") r.output.set("Attributes", returned_item(*w.neu));
@@ -1680,8 +1733,10 @@ Result batch_write_item(Ctx& x) {
   struct Op {
     TablePtr table;
     KeyBytes key;
+    Item keys;                 // the key attributes
     std::optional<Item> item;  // put when set, else delete
   };
+  bool metrics = metrics_asked(x.in);
   std::vector<Op> ops;
   for (const auto& [name, list] : req->as_map()) {
     TablePtr t = require_table(x, name);
@@ -1699,10 +1754,11 @@ Result batch_write_item(Ctx& x) {
         Item item = item_from_value(put->find("Item") ? *put->find("Item") : Value::map());
         check_item(*t, item);
         op.key = key_bytes_of(*t, item);
+        op.keys = key_of_item(*t, item);
         op.item = std::move(item);
       } else {
-        Item k = key_from(*t, del->find("Key"));
-        op.key = key_bytes_of(*t, k);
+        op.keys = key_from(*t, del->find("Key"));
+        op.key = key_bytes_of(*t, op.keys);
       }
       if (!seen.insert(op.key).second)
         throw err::validation("Provided list of item keys contains duplicates");
@@ -1717,6 +1773,7 @@ Result batch_write_item(Ctx& x) {
                           "have length less than or equal to 25, Member must have length greater "
                           "than or equal to 1]");
   std::map<std::string, double> units;
+  Value collections = Value::map();
   x.db.write([&](Connection& c) {
     std::map<int64_t, TablePtr> now;
     for (Op& op : ops) {
@@ -1727,11 +1784,14 @@ Result batch_write_item(Ctx& x) {
       store(c, *t, op.key, old, op.item);
       units[t->name] += write_units(std::max(op.item ? item_size(*op.item) : 0,
                                              old ? item_size(*old) : 0));
+      if (metrics && has_collections(*t))
+        collections[t->name].push_back(collection_metrics(c, *t, op.keys));
     }
   });
   Result r;
   r.output = Value::map();
   r.output.set("UnprocessedItems", Value::map());
+  if (metrics) r.output.set("ItemCollectionMetrics", collections);
   for (const auto& [name, u] : units) add_capacity(r.output, x.in, name, u, "ConsumedCapacity_list");
   if (Value* l = r.output.find("ConsumedCapacity_list")) {
     Value v = *l;
@@ -1846,6 +1906,8 @@ Result transact_write_items(Ctx& x) {
       throw err::validation("Transaction request cannot include multiple operations on one item");
     ops.push_back(std::move(op));
   }
+  bool metrics = metrics_asked(x.in);
+  Value collections = Value::map();
   std::optional<std::string> token = x.in.get_string("ClientRequestToken");
   if (token && (token->empty() || token->size() > 36))
     throw err::validation("1 validation error detected: Value '" + *token +
@@ -1895,9 +1957,14 @@ Result transact_write_items(Ctx& x) {
           store(c, *op.table, op.bytes, olds[i], updated_item(*op.table, op.key, olds[i], op.actions));
           break;
       }
+      if (metrics && op.kind != Op::Check && has_collections(*op.table))
+        collections[op.table->name].push_back(collection_metrics(c, *op.table, op.key));
     }
   });
-  return Result{};
+  Result r;
+  r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", collections);
+  return r;
 }
 
 Result transact_get_items(Ctx& x) {

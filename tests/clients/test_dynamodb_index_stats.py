@@ -1,6 +1,7 @@
 """boto3 against nimbus DynamoDB: DescribeTable's ItemCount and IndexSizeBytes of every global
 and local secondary index, kept exact through every write path, the backfill of a GSI added by
-UpdateTable, and an upgrade from a database that predates the per-index counters.
+UpdateTable, and an upgrade from a database that predates the per-index counters; and the
+ItemCollectionMetrics that writes to a table with a local secondary index return.
 
 References: DynamoDB API reference, DescribeTable ("GlobalSecondaryIndexDescription",
 "LocalSecondaryIndexDescription": IndexSizeBytes, ItemCount), the developer guide's "Item sizes
@@ -220,6 +221,54 @@ class DynamoDbIndexStatsTests(unittest.TestCase):
         self.client.update_table(TableName=t,
                                  GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "byOwner"}}])
         self.assertStats(t, items)
+
+    def test_writes_return_item_collection_metrics_for_tables_with_an_lsi(self):
+        # API_PutItem etc., "ItemCollectionMetrics": returned when ReturnItemCollectionMetrics is
+        # SIZE and the table has a local secondary index; the key is the partition key.
+        t = self.create()
+        want = {"ItemCollectionKey": {"pk": {"S": "m"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+        r = self.client.put_item(TableName=t, Item={**self.key("m", 1), "rank": {"N": "1"}},
+                                 ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(r["ItemCollectionMetrics"], want)
+        r = self.client.update_item(TableName=t, Key=self.key("m", 1), UpdateExpression="SET a = :a",
+                                    ExpressionAttributeValues={":a": {"S": "x"}},
+                                    ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(r["ItemCollectionMetrics"], want)
+        r = self.client.delete_item(TableName=t, Key=self.key("m", 1),
+                                    ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(r["ItemCollectionMetrics"], want)
+        r = self.client.put_item(TableName=t, Item=self.key("m", 2))
+        self.assertNotIn("ItemCollectionMetrics", r)
+        r = self.client.batch_write_item(RequestItems={t: [
+            {"PutRequest": {"Item": self.key("m", 3)}},
+            {"DeleteRequest": {"Key": self.key("n", 1)}}]}, ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(sorted(m["ItemCollectionKey"]["pk"]["S"]
+                                for m in r["ItemCollectionMetrics"][t]), ["m", "n"])
+        r = self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": t, "Item": self.key("o", 1)}},
+            {"ConditionCheck": {"TableName": t, "Key": self.key("m", 3),
+                                "ConditionExpression": "attribute_exists(pk)"}}],
+            ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(r["ItemCollectionMetrics"][t],
+                         [{"ItemCollectionKey": {"pk": {"S": "o"}},
+                           "SizeEstimateRangeGB": [0.0, 1.0]}])
+        # A table without a local secondary index has no item collections to report.
+        plain = unique("plain")
+        self.client.create_table(TableName=plain, BillingMode="PAY_PER_REQUEST",
+                                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 AttributeDefinitions=[{"AttributeName": "pk",
+                                                        "AttributeType": "S"}])
+        r = self.client.put_item(TableName=plain, Item={"pk": {"S": "a"}},
+                                 ReturnItemCollectionMetrics="SIZE")
+        self.assertNotIn("ItemCollectionMetrics", r)
+        with self.assertRaises(self.client.exceptions.ClientError) as cm:
+            self.client.put_item(TableName=t, Item=self.key("m", 9),
+                                 ReturnItemCollectionMetrics="COUNT")
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value 'COUNT' at "
+                         "'returnItemCollectionMetrics' failed to satisfy constraint: Member must "
+                         "satisfy enum value set: [SIZE, NONE]")
+        self.assertNotIn("Item", self.client.get_item(TableName=t, Key=self.key("m", 9)))
 
     def test_counts_survive_a_restart_and_an_upgrade_from_a_database_without_them(self):
         with Nimbus() as server:

@@ -81,8 +81,12 @@ test("PutItem/GetItem/UpdateItem/DeleteItem with condition and update expression
   const Key = { pk: { S: "user#1" }, sk: { N: "1" } };
   const first = await ddb.send(new PutItemCommand({
     TableName, Item: { ...Key, name: { S: "Ada" }, visits: { N: "1" }, tags: { SS: ["a", "b"] } },
-    ConditionExpression: "attribute_not_exists(pk)", ReturnValues: "ALL_OLD" }));
+    ConditionExpression: "attribute_not_exists(pk)", ReturnValues: "ALL_OLD",
+    ReturnItemCollectionMetrics: "SIZE" }));
   assert.equal(first.Attributes, undefined);
+  // The table has an LSI, so the write reports its item collection (API_ItemCollectionMetrics).
+  assert.deepEqual(first.ItemCollectionMetrics,
+    { ItemCollectionKey: { pk: { S: "user#1" } }, SizeEstimateRangeGB: [0, 1] });
 
   // A second put under the same condition fails with the SDK's exception class, old item in it.
   await assert.rejects(ddb.send(new PutItemCommand({
