@@ -223,8 +223,9 @@ std::optional<KeyBytes> index_key(const IndexInfo& i, const Item& item) {
 void add_index_stats(Connection& c, int64_t table_id, const std::string& idx, int64_t count,
                      int64_t bytes) {
   if (!count && !bytes) return;
-  c.prepare("INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(table_id, idx) DO UPDATE SET item_count = item_count + excluded.item_count, "
+  c.prepare("INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(table_id, idx) DO UPDATE SET "
+            "item_count = item_count + excluded.item_count, "
             "size_bytes = size_bytes + excluded.size_bytes")
       .bind_all(table_id, idx, count, bytes)
       .run();
@@ -1153,14 +1154,20 @@ Result describe_ttl(Ctx& x) {
 
 // ---- item collection metrics ----------------------------------------------------------------
 
+// A parameter whose values are `yes` and NONE (the default): true for `yes`; anything else is
+// refused with AWS's message naming the parameter as `field`.
+bool yes_or_none(const Value& in, const char* member, const char* field, const std::string& yes) {
+  std::string v = in.string_or(member, "NONE");
+  if (v == yes) return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v + "' at '" + field +
+                        "' failed to satisfy constraint: Member must satisfy enum value set: [" +
+                        yes + ", NONE]");
+}
+
 // ReturnItemCollectionMetrics of a write request: true for SIZE.
 bool metrics_asked(const Value& in) {
-  std::string v = in.string_or("ReturnItemCollectionMetrics", "NONE");
-  if (v == "SIZE") return true;
-  if (v == "NONE") return false;
-  throw err::validation("1 validation error detected: Value '" + v +
-                        "' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member "
-                        "must satisfy enum value set: [SIZE, NONE]");
+  return yes_or_none(in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", "SIZE");
 }
 
 // Item collections exist only in tables with a local secondary index; AWS reports none for others.
@@ -1191,7 +1198,9 @@ Value collection_metrics(Connection& c, const TableInfo& t, const Item& keys) {
   Value range = Value::list();
   range.push_back(gb);
   range.push_back(gb + 1);
-  return Value::map().set("ItemCollectionKey", item_to_value(key)).set("SizeEstimateRangeGB", range);
+  return Value::map()
+      .set("ItemCollectionKey", item_to_value(key))
+      .set("SizeEstimateRangeGB", std::move(range));
 }
 
 // ---- single-item operations ------------------------------------------------------------------
@@ -1211,12 +1220,8 @@ Value returned_item(const Item& item) { return item_to_value(item); }
 
 // ReturnValuesOnConditionCheckFailure of one write (or one transaction item): true for ALL_OLD.
 bool old_on_failure(const Value& in) {
-  std::string v = in.string_or("ReturnValuesOnConditionCheckFailure", "NONE");
-  if (v == "ALL_OLD") return true;
-  if (v == "NONE") return false;
-  throw err::validation("1 validation error detected: Value '" + v +
-                        "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
-                        "Member must satisfy enum value set: [ALL_OLD, NONE]");
+  return yes_or_none(in, "ReturnValuesOnConditionCheckFailure",
+                     "returnValuesOnConditionCheckFailure", "ALL_OLD");
 }
 
 // ConditionalCheckFailedException, carrying the current item as "Item" when asked for.

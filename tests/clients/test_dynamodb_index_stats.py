@@ -154,7 +154,8 @@ class DynamoDbIndexStatsTests(unittest.TestCase):
         self.client.update_item(TableName=t, Key=self.key("a", 2), UpdateExpression="REMOVE #r",
                                 ExpressionAttributeNames={"#r": "rank"})
         del items[("a", "2")]["rank"]
-        self.client.update_item(TableName=t, Key=self.key("b", 1), UpdateExpression="SET color = :c",
+        self.client.update_item(TableName=t, Key=self.key("b", 1),
+                                UpdateExpression="SET color = :c",
                                 ExpressionAttributeValues={":c": {"S": "green"}})
         items[("b", "1")]["color"] = {"S": "green"}
         self.assertStats(t, items)
@@ -230,7 +231,8 @@ class DynamoDbIndexStatsTests(unittest.TestCase):
         r = self.client.put_item(TableName=t, Item={**self.key("m", 1), "rank": {"N": "1"}},
                                  ReturnItemCollectionMetrics="SIZE")
         self.assertEqual(r["ItemCollectionMetrics"], want)
-        r = self.client.update_item(TableName=t, Key=self.key("m", 1), UpdateExpression="SET a = :a",
+        r = self.client.update_item(TableName=t, Key=self.key("m", 1),
+                                    UpdateExpression="SET a = :a",
                                     ExpressionAttributeValues={":a": {"S": "x"}},
                                     ReturnItemCollectionMetrics="SIZE")
         self.assertEqual(r["ItemCollectionMetrics"], want)
