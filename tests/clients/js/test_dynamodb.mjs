@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient, PutCommand, GetCommand, QueryCommand, UpdateCommand, BatchWriteCommand,
+  DeleteCommand, TransactWriteCommand, TransactGetCommand, NumberValue,
 } from "@aws-sdk/lib-dynamodb";
 import { startNimbus, ACCESS_KEY, SECRET_KEY } from "./harness.mjs";
 
@@ -24,12 +25,14 @@ let doc;
 
 const tableName = (p) => `${p}-${Math.random().toString(16).slice(2, 14)}`;
 
+const newClient = () => new DynamoDBClient({
+  endpoint: server.endpoint, region: "us-east-1", maxAttempts: 1,
+  credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+});
+
 before(async () => {
   server = await startNimbus();
-  ddb = new DynamoDBClient({
-    endpoint: server.endpoint, region: "us-east-1", maxAttempts: 1,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-  });
+  ddb = newClient();
   doc = DynamoDBDocumentClient.from(ddb);
 });
 after(async () => { await server.stop(); });
@@ -310,6 +313,41 @@ async () => {
   assert.deepEqual(q.Items.map((it) => [it.rank, it.sk]), [[6, 4], [7, 1], [7, 3], [8, 2]]);
   assert.deepEqual(q.Items[2].tags, new Set(["t3"]));
   assert.equal(q.Count, 4);
+});
+
+test("DocumentClient with wrapNumbers keeps 38-digit numbers exact; TransactWriteCommand, "
+  + "TransactGetCommand, DeleteCommand (API_AttributeValue N, API_TransactGetItems)", async () => {
+  const TableName = await createTable();
+  // Its own base client: DocumentClients made from one client share their translation options.
+  const exact = DynamoDBDocumentClient.from(newClient(), {
+    marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: true } });
+  const big = "12345678901234567890123456789012345678";
+  const tiny = "-0.0000000000000000000000000000000000000000000000000000000000000000000000000000"
+    + "000000000000000000000000000000000000000000000000001";
+  await exact.send(new TransactWriteCommand({ TransactItems: [
+    { Put: { TableName, Item: { pk: "n", sk: 1, big: NumberValue.from(big),
+      tiny: NumberValue.from(tiny), skipped: undefined } } },
+    { Update: { TableName, Key: { pk: "n", sk: 2 }, UpdateExpression: "ADD amount :x",
+      ExpressionAttributeValues: { ":x": NumberValue.from("0.1") } } },
+  ] }));
+  await exact.send(new UpdateCommand({ TableName, Key: { pk: "n", sk: 2 },
+    UpdateExpression: "ADD amount :x",
+    ExpressionAttributeValues: { ":x": NumberValue.from("0.2") } }));
+  const got = await exact.send(new TransactGetCommand({ TransactItems: [
+    { Get: { TableName, Key: { pk: "n", sk: 1 } } },
+    { Get: { TableName, Key: { pk: "n", sk: 2 }, ProjectionExpression: "amount" } },
+    { Get: { TableName, Key: { pk: "n", sk: 3 } } },
+  ] }));
+  assert.equal(got.Responses[0].Item.big.toString(), big);
+  assert.equal(got.Responses[0].Item.tiny.toString(), tiny);
+  assert.equal("skipped" in got.Responses[0].Item, false);
+  assert.equal(got.Responses[1].Item.amount.toString(), "0.3");  // decimal, not 0.30000000000000004
+  assert.equal(got.Responses[2].Item, undefined);
+  const deleted = await doc.send(new DeleteCommand({ TableName, Key: { pk: "n", sk: 1 },
+    ReturnValues: "ALL_OLD" }));
+  assert.equal(deleted.Attributes.sk, 1);
+  assert.equal((await doc.send(new GetCommand({ TableName, Key: { pk: "n", sk: 1 } }))).Item,
+    undefined);
 });
 
 test("errors are the SDK's exception classes with AWS's messages "
