@@ -74,6 +74,17 @@ void check_table_name(const std::string& name) {
   throw err::validation(message);
 }
 
+// A parameter whose values are `yes` and NONE (the default): true for `yes`; anything else is
+// refused with AWS's message naming the parameter as `field`.
+bool yes_or_none(const Value& in, const char* member, const char* field, const std::string& yes) {
+  std::string v = in.string_or(member, "NONE");
+  if (v == yes) return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v + "' at '" + field +
+                        "' failed to satisfy constraint: Member must satisfy enum value set: [" +
+                        yes + ", NONE]");
+}
+
 // A missing table: the table operations name it in the message, the item operations answer
 // AWS's bare "Requested resource not found".
 TablePtr require_table(Ctx& x, const std::string& name) {
@@ -1153,17 +1164,6 @@ Result describe_ttl(Ctx& x) {
 }
 
 // ---- item collection metrics ----------------------------------------------------------------
-
-// A parameter whose values are `yes` and NONE (the default): true for `yes`; anything else is
-// refused with AWS's message naming the parameter as `field`.
-bool yes_or_none(const Value& in, const char* member, const char* field, const std::string& yes) {
-  std::string v = in.string_or(member, "NONE");
-  if (v == yes) return true;
-  if (v == "NONE") return false;
-  throw err::validation("1 validation error detected: Value '" + v + "' at '" + field +
-                        "' failed to satisfy constraint: Member must satisfy enum value set: [" +
-                        yes + ", NONE]");
-}
 
 // ReturnItemCollectionMetrics of a write request: true for SIZE.
 bool metrics_asked(const Value& in) {
