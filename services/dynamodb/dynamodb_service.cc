@@ -34,6 +34,35 @@ std::string cache_key(const std::string& a, const std::string& r, const std::str
 struct KeyBytes {
   std::string pk, sk;
   bool operator<(const KeyBytes& o) const { return std::tie(pk, sk) < std::tie(o.pk, o.sk); }
+  bool operator==(const KeyBytes& o) const { return pk == o.pk && sk == o.sk; }
+};
+
+double read_units(size_t bytes, bool consistent) {
+  double units = std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
+  return consistent ? units : units / 2;
+}
+
+double write_units(size_t bytes) {
+  return std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
+}
+
+// Capacity units one request spent on one table: on the table and on each secondary index.
+struct Units {
+  double table = 0;
+  std::map<std::string, double> global, local;  // index name -> units
+
+  double total() const {
+    double t = table;
+    for (const auto* m : {&global, &local})
+      for (const auto& [name, u] : *m) t += u;
+    return t;
+  }
+  Units& operator+=(const Units& o) {
+    table += o.table;
+    for (const auto& [name, u] : o.global) global[name] += u;
+    for (const auto& [name, u] : o.local) local[name] += u;
+    return *this;
+  }
 };
 
 struct Ctx {
@@ -230,6 +259,26 @@ std::optional<KeyBytes> index_key(const IndexInfo& i, const Item& item) {
   return k;
 }
 
+// What index i stores for an item: its row key and the projected item; nothing when the item
+// lacks the index's keys.
+struct IndexEntry {
+  KeyBytes key;
+  Item view;
+};
+
+std::optional<IndexEntry> index_entry(const TableInfo& t, const IndexInfo& i, const Item& item) {
+  std::optional<KeyBytes> k = index_key(i, item);
+  if (!k) return std::nullopt;
+  return IndexEntry{std::move(*k), index_projection(t, i, item)};
+}
+
+bool same_item(const Item& a, const Item& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+           return x.first == y.first && equal(x.second, y.second);
+         });
+}
+
 // Adds to the item count and size of index `idx` (see table.h).
 void add_index_stats(Connection& c, int64_t table_id, const std::string& idx, int64_t count,
                      int64_t bytes) {
@@ -242,48 +291,48 @@ void add_index_stats(Connection& c, int64_t table_id, const std::string& idx, in
       .run();
 }
 
-// Writes the index row of item in index i when the item carries the index's keys; returns the
-// size of the row's item (the projection), or nothing when the item is not in the index.
-std::optional<size_t> put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i,
-                                    const KeyBytes& k, const Item& item) {
-  std::optional<KeyBytes> ik = index_key(i, item);
-  if (!ik) return std::nullopt;
-  Item row = index_projection(t, i, item);
+// Writes the row of entry e of the item at table key k in index i.
+void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const KeyBytes& k,
+                   const IndexEntry& e) {
   c.prepare("INSERT OR REPLACE INTO ddb_items(table_id, idx, pk, sk, tpk, tsk, item) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, t.id)
       .bind(2, i.name)
-      .bind_blob(3, ik->pk)
-      .bind_blob(4, ik->sk)
+      .bind_blob(3, e.key.pk)
+      .bind_blob(4, e.key.sk)
       .bind_blob(5, k.pk)
       .bind_blob(6, k.sk)
-      .bind_blob(7, encode_item(row))
+      .bind_blob(7, encode_item(e.view))
       .run();
-  return item_size(row);
 }
 
 // Replaces the item at k (old -> neu; either may be absent) with its index rows and counters.
-void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
-           const std::optional<Item>& neu) {
+// Returns the write units spent on the indexes: AWS charges the change to what an index stores,
+// so an entry added, removed or rewritten costs its size, a moved entry both, an unchanged one
+// (left as it is) nothing.
+Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
+            const std::optional<Item>& neu) {
+  Units units;
   for (const IndexInfo& i : t.indexes) {
-    int64_t index_count = 0, index_bytes = 0;
-    if (old) {
-      if (std::optional<KeyBytes> ik = index_key(i, *old)) {
-        c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ? AND pk = ? AND sk = ? "
-                  "AND tpk = ? AND tsk = ?")
-            .bind(1, t.id).bind(2, i.name).bind_blob(3, ik->pk).bind_blob(4, ik->sk)
-            .bind_blob(5, k.pk).bind_blob(6, k.sk)
-            .run();
-        --index_count;
-        index_bytes -= static_cast<int64_t>(item_size(index_projection(t, i, *old)));
-      }
-    }
-    if (neu)
-      if (std::optional<size_t> size = put_index_row(c, t, i, k, *neu)) {
-        ++index_count;
-        index_bytes += static_cast<int64_t>(*size);
-      }
-    add_index_stats(c, t.id, i.name, index_count, index_bytes);
+    std::optional<IndexEntry> before = old ? index_entry(t, i, *old) : std::nullopt;
+    std::optional<IndexEntry> after = neu ? index_entry(t, i, *neu) : std::nullopt;
+    bool in_place = before && after && before->key == after->key;
+    if ((!before && !after) || (in_place && same_item(before->view, after->view))) continue;
+    size_t before_size = before ? item_size(before->view) : 0;
+    size_t after_size = after ? item_size(after->view) : 0;
+    if (before && !in_place)
+      c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ? AND pk = ? AND sk = ? "
+                "AND tpk = ? AND tsk = ?")
+          .bind(1, t.id).bind(2, i.name).bind_blob(3, before->key.pk).bind_blob(4, before->key.sk)
+          .bind_blob(5, k.pk).bind_blob(6, k.sk)
+          .run();
+    if (after) put_index_row(c, t, i, k, *after);
+    add_index_stats(c, t.id, i.name, int64_t{after.has_value()} - int64_t{before.has_value()},
+                    static_cast<int64_t>(after_size) - static_cast<int64_t>(before_size));
+    double u = in_place ? write_units(std::max(before_size, after_size))
+                        : (before ? write_units(before_size) : 0) +
+                              (after ? write_units(after_size) : 0);
+    (i.global ? units.global : units.local)[i.name] += u;
   }
   int64_t count = 0, bytes = 0;
   if (old) {
@@ -308,6 +357,7 @@ void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::opti
               "WHERE id = ?")
         .bind_all(count, bytes, t.id)
         .run();
+  return units;
 }
 
 // ---- expressions ----------------------------------------------------------------------------
@@ -558,29 +608,47 @@ std::vector<UpdateAction> legacy_updates(const Value& updates) {
 
 // ---- capacity -------------------------------------------------------------------------------
 
-double read_units(size_t bytes, bool consistent) {
-  double units = std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
-  return consistent ? units : units / 2;
-}
-
-double write_units(size_t bytes) {
-  return std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
-}
-
-void add_capacity(Value& out, const Value& in, const std::string& table, double units,
-                  const char* member = "ConsumedCapacity") {
+// Sets ConsumedCapacity (or, for the operations on many tables, appends to its `list`) for
+// `table` as asked for: TOTAL the sum, INDEXES also the table's and each index's part.
+// Transactions also name their units `granular` (ReadCapacityUnits or WriteCapacityUnits).
+void add_capacity(Value& out, const Value& in, const std::string& table, const Units& units,
+                  bool list = false, const char* granular = nullptr) {
   std::string mode = in.string_or("ReturnConsumedCapacity", "NONE");
   if (mode == "NONE") return;
   Value c = Value::map();
   c.set("TableName", table);
-  c.set("CapacityUnits", units);
-  if (mode == "INDEXES") c.set("Table", Value::map().set("CapacityUnits", units));
-  if (std::string(member) == "ConsumedCapacity") {
-    out.set(member, std::move(c));
-  } else {
-    out[member].push_back(std::move(c));
+  c.set("CapacityUnits", units.total());
+  if (granular) c.set(granular, units.total());
+  if (mode == "INDEXES") {
+    Value arm = Value::map().set("CapacityUnits", units.table);
+    if (granular) arm.set(granular, units.table);
+    c.set("Table", std::move(arm));
+    for (auto [name, map] : {std::pair{"GlobalSecondaryIndexes", &units.global},
+                             std::pair{"LocalSecondaryIndexes", &units.local}}) {
+      if (map->empty()) continue;
+      Value arms = Value::map();
+      for (const auto& [index, u] : *map) arms.set(index, Value::map().set("CapacityUnits", u));
+      c.set(name, std::move(arms));
+    }
   }
+  if (list) out["ConsumedCapacity"].push_back(std::move(c));
+  else out.set("ConsumedCapacity", std::move(c));
 }
+
+void add_capacity(Value& out, const Value& in, const std::string& table, double units,
+                  bool list = false) {
+  add_capacity(out, in, table, Units{units, {}, {}}, list);
+}
+
+// The units of a transaction per table, in the order the request first names each table.
+struct TableUnits {
+  std::vector<std::pair<std::string, Units>> tables;
+  Units& operator[](const std::string& name) {
+    for (auto& [n, u] : tables)
+      if (n == name) return u;
+    return tables.emplace_back(name, Units{}).second;
+  }
+};
 
 // ---- tables ---------------------------------------------------------------------------------
 
@@ -1023,9 +1091,10 @@ Result update_table(Ctx& x) {
       while (s.step()) rows.push_back({{s.column_blob(0), s.column_blob(1)}, decode_item(s.column_blob(2))});
       int64_t count = 0, bytes = 0;
       for (const auto& [k, item] : rows)
-        if (std::optional<size_t> size = put_index_row(c, *updated, *i, k, item)) {
+        if (std::optional<IndexEntry> e = index_entry(*updated, *i, item)) {
+          put_index_row(c, *updated, *i, k, *e);
           ++count;
-          bytes += static_cast<int64_t>(*size);
+          bytes += static_cast<int64_t>(item_size(e->view));
         }
       add_index_stats(c, t->id, n, count, bytes);
     }
@@ -1235,6 +1304,7 @@ ApiError condition_failed(bool want_old, const std::optional<Item>& old) {
 // checks the condition, computes the new item with `make`, stores.
 struct WriteOutcome {
   std::optional<Item> old, neu;
+  Units units;    // spent on the indexes
   Value metrics;  // ItemCollectionMetrics when asked for
 };
 
@@ -1259,7 +1329,7 @@ Result put_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = item;
-    store(c, *t, k, o.old, o.neu);
+    o.units = store(c, *t, k, o.old, o.neu);
     if (metrics) o.metrics = collection_metrics(c, *t, item);
     return o;
   });
@@ -1268,8 +1338,8 @@ Result put_item(Ctx& x) {
   if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
-  add_capacity(r.output, in, cached->name,
-               write_units(std::max(item_size(item), w.old ? item_size(*w.old) : 0)));
+  w.units.table = write_units(std::max(item_size(item), w.old ? item_size(*w.old) : 0));
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1288,7 +1358,7 @@ Result delete_item(Ctx& x) {
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
-    if (o.old) store(c, *t, k, o.old, std::nullopt);
+    if (o.old) o.units = store(c, *t, k, o.old, std::nullopt);
     if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
@@ -1297,7 +1367,8 @@ Result delete_item(Ctx& x) {
   if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
-  add_capacity(r.output, in, cached->name, write_units(w.old ? item_size(*w.old) : 0));
+  w.units.table = write_units(w.old ? item_size(*w.old) : 0);
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1343,7 +1414,7 @@ Result update_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
-    store(c, *t, k, o.old, o.neu);
+    o.units = store(c, *t, k, o.old, o.neu);
     if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
@@ -1361,8 +1432,8 @@ Result update_item(Ctx& x) {
     Item p = project(*w.neu, paths);
     if (!p.empty()) r.output.set("Attributes", returned_item(p));
   }
-  add_capacity(r.output, in, cached->name,
-               write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0)));
+  w.units.table = write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0));
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1663,7 +1734,12 @@ Result query_or_scan(Ctx& x, bool is_query) {
   r.output.set("Count", static_cast<int64_t>(page.items.size()));
   r.output.set("ScannedCount", page.scanned);
   if (page.last) r.output.set("LastEvaluatedKey", last_key(*t, index, *page.last));
-  add_capacity(r.output, in, t->name, read_units(page.bytes, consistent));
+  // A read of an index is charged to the index (the table's part is zero).
+  Units units;
+  double read = read_units(page.bytes, consistent);
+  if (!index) units.table = read;
+  else (index->global ? units.global : units.local)[index->name] = read;
+  add_capacity(r.output, in, t->name, units);
   return r;
 }
 
@@ -1717,16 +1793,11 @@ Result batch_get_item(Ctx& x) {
           list.push_back(item_to_value(w.exprs.projection ? project(*item, *w.exprs.projection) : *item));
         }
       responses.set(w.name, std::move(list));
-      add_capacity(r.output, x.in, w.name, read_units(bytes, false), "ConsumedCapacity_list");
+      add_capacity(r.output, x.in, w.name, read_units(bytes, false), true);
     }
   });
   r.output.set("Responses", std::move(responses));
   r.output.set("UnprocessedKeys", Value::map());
-  if (Value* l = r.output.find("ConsumedCapacity_list")) {
-    Value v = *l;
-    r.output.erase("ConsumedCapacity_list");
-    r.output.set("ConsumedCapacity", v);
-  }
   return r;
 }
 
@@ -1777,7 +1848,7 @@ Result batch_write_item(Ctx& x) {
                           "satisfy constraint: Map value must satisfy constraint: [Member must "
                           "have length less than or equal to 25, Member must have length greater "
                           "than or equal to 1]");
-  std::map<std::string, double> units;
+  std::map<std::string, Units> units;
   Value collections = Value::map();
   x.db.write([&](Connection& c) {
     std::map<int64_t, TablePtr> now;
@@ -1786,9 +1857,10 @@ Result batch_write_item(Ctx& x) {
       if (!t) t = current(c, op.table);
       std::optional<Item> old = get_row(c, t->id, op.key);
       if (op.item) check_index_keys(*t, *op.item);
-      store(c, *t, op.key, old, op.item);
-      units[t->name] += write_units(std::max(op.item ? item_size(*op.item) : 0,
-                                             old ? item_size(*old) : 0));
+      Units& u = units[t->name];
+      u += store(c, *t, op.key, old, op.item);
+      u.table += write_units(std::max(op.item ? item_size(*op.item) : 0,
+                                      old ? item_size(*old) : 0));
       if (metrics && has_collections(*t))
         collections[t->name].push_back(collection_metrics(c, *t, op.keys));
     }
@@ -1797,12 +1869,7 @@ Result batch_write_item(Ctx& x) {
   r.output = Value::map();
   r.output.set("UnprocessedItems", Value::map());
   if (metrics) r.output.set("ItemCollectionMetrics", collections);
-  for (const auto& [name, u] : units) add_capacity(r.output, x.in, name, u, "ConsumedCapacity_list");
-  if (Value* l = r.output.find("ConsumedCapacity_list")) {
-    Value v = *l;
-    r.output.erase("ConsumedCapacity_list");
-    r.output.set("ConsumedCapacity", v);
-  }
+  for (const auto& [name, u] : units) add_capacity(r.output, x.in, name, u, true);
   return r;
 }
 
@@ -1913,6 +1980,7 @@ Result transact_write_items(Ctx& x) {
   }
   bool metrics = metrics_asked(x.in);
   Value collections = Value::map();
+  TableUnits spent;
   std::optional<std::string> token = x.in.get_string("ClientRequestToken");
   if (token && (token->empty() || token->size() > 36))
     throw err::validation("1 validation error detected: Value '" + *token +
@@ -1952,16 +2020,26 @@ Result transact_write_items(Ctx& x) {
     }
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];
+      Units& units = spent[op.table->name];
+      std::optional<Item> neu;
       switch (op.kind) {
         case Op::Check: break;
-        case Op::Put: store(c, *op.table, op.bytes, olds[i], op.item); break;
+        case Op::Put:
+          neu = op.item;
+          units += store(c, *op.table, op.bytes, olds[i], neu);
+          break;
         case Op::Delete:
-          if (olds[i]) store(c, *op.table, op.bytes, olds[i], std::nullopt);
+          if (olds[i]) units += store(c, *op.table, op.bytes, olds[i], std::nullopt);
           break;
         case Op::Update:
-          store(c, *op.table, op.bytes, olds[i], updated_item(*op.table, op.key, olds[i], op.actions));
+          neu = updated_item(*op.table, op.key, olds[i], op.actions);
+          units += store(c, *op.table, op.bytes, olds[i], neu);
           break;
       }
+      // Twice a write's units on the table (prepare and commit; a check too, on the item it
+      // read); the indexes cost what the same write costs outside a transaction.
+      units.table += 2 * write_units(std::max(olds[i] ? item_size(*olds[i]) : 0,
+                                              neu ? item_size(*neu) : 0));
       if (metrics && op.kind != Op::Check && has_collections(*op.table))
         collections[op.table->name].push_back(collection_metrics(c, *op.table, op.key));
     }
@@ -1969,6 +2047,8 @@ Result transact_write_items(Ctx& x) {
   Result r;
   r.output = Value::map();
   if (metrics) r.output.set("ItemCollectionMetrics", collections);
+  for (const auto& [name, u] : spent.tables)
+    add_capacity(r.output, x.in, name, u, true, "WriteCapacityUnits");
   return r;
 }
 
@@ -1997,14 +2077,20 @@ Result transact_get_items(Ctx& x) {
   }
   Result r;
   r.output.set("Responses", Value::list());
+  TableUnits spent;
   x.db.read([&](Connection& c) {
     for (const Get& g : gets) {
       Value resp = Value::map();
-      if (auto item = get_row(c, g.table->id, g.key))
+      std::optional<Item> item = get_row(c, g.table->id, g.key);
+      if (item)
         resp.set("Item", item_to_value(g.exprs.projection ? project(*item, *g.exprs.projection) : *item));
       r.output["Responses"].push_back(std::move(resp));
+      // Twice a consistent read's units, a missing item included.
+      spent[g.table->name].table += 2 * read_units(item ? item_size(*item) : 0, true);
     }
   });
+  for (const auto& [name, u] : spent.tables)
+    add_capacity(r.output, x.in, name, u, true, "ReadCapacityUnits");
   return r;
 }
 
