@@ -1,7 +1,8 @@
 """boto3 against nimbus DynamoDB: DescribeTable's ItemCount and IndexSizeBytes of every global
-and local secondary index, kept exact through every write path, the backfill of a GSI added by
-UpdateTable, and an upgrade from a database that predates the per-index counters; and the
-ItemCollectionMetrics that writes to a table with a local secondary index return.
+and local secondary index, kept exact through every write path (Time to Live expiry included),
+the backfill of a GSI added by UpdateTable, and an upgrade from a database that predates the
+per-index counters; and the ItemCollectionMetrics that writes to a table with a local secondary
+index return.
 
 References: DynamoDB API reference, DescribeTable ("GlobalSecondaryIndexDescription",
 "LocalSecondaryIndexDescription": IndexSizeBytes, ItemCount), the developer guide's "Item sizes
@@ -12,6 +13,7 @@ index key attribute is not in that index).
 """
 import os
 import sqlite3
+import time
 import unittest
 import uuid
 
@@ -197,6 +199,23 @@ class DynamoDbIndexStatsTests(unittest.TestCase):
         for pk, sk in list(items):
             self.client.delete_item(TableName=t, Key=self.key(pk, sk))
         self.assertEqual(self.index_stats(t), {n: (0, 0) for n in INDEXES})
+
+    def test_items_expired_by_time_to_live_leave_their_indexes(self):
+        t = self.create()
+        self.client.update_time_to_live(
+            TableName=t, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        items = {}
+        for n, exp in ((1, time.time() - 100), (2, time.time() + 3600)):
+            item = {**self.key("t", n), "rank": {"N": str(n)}, "color": {"S": "c"},
+                    "exp": {"N": str(int(exp))}}
+            self.client.put_item(TableName=t, Item=item)
+            items[("t", str(n))] = item
+        self.assertEqual(self.index_stats(t)["byColor"][0], 2)
+        del items[("t", "1")]
+        deadline = time.time() + 10
+        while time.time() < deadline and self.index_stats(t)["byColor"][0] != 1:
+            time.sleep(0.25)
+        self.assertStats(t, items)
 
     def test_gsi_added_by_update_table_is_counted_by_its_backfill(self):
         t = self.create()
