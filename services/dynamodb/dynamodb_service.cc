@@ -608,6 +608,15 @@ std::vector<UpdateAction> legacy_updates(const Value& updates) {
 
 // ---- capacity -------------------------------------------------------------------------------
 
+// ReturnConsumedCapacity, checked before a request changes anything (add_capacity runs after).
+void check_capacity_mode(const Value& in) {
+  std::string mode = in.string_or("ReturnConsumedCapacity", "NONE");
+  if (mode != "NONE" && mode != "TOTAL" && mode != "INDEXES")
+    throw err::validation("1 validation error detected: Value '" + mode +
+                          "' at 'returnConsumedCapacity' failed to satisfy constraint: Member "
+                          "must satisfy enum value set: [INDEXES, TOTAL, NONE]");
+}
+
 // Sets ConsumedCapacity (or, for the operations on many tables, appends to its `list`) for
 // `table` as asked for: TOTAL the sum, INDEXES also the table's and each index's part.
 // Transactions also name their units `granular` (ReadCapacityUnits or WriteCapacityUnits).
@@ -2228,6 +2237,7 @@ Result DynamoDbService::call(CallContext& context, const Value& input) {
   if (it == handlers.end()) throw errors::not_implemented(context.operation.name);
   Ctx x{*this, env_.db, context, input, env_.clock};
   try {
+    check_capacity_mode(input);
     return it->second(x);
   } catch (const ApiError& e) {
     if (e.json_type.empty() && e.code != "NotImplemented") {

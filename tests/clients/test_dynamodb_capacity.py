@@ -152,6 +152,16 @@ class DynamoDbCapacityTests(unittest.TestCase):
             {"Delete": {"TableName": self.table, "Key": self.key}}])
         self.assertNotIn("ConsumedCapacity", r)
 
+    def test_an_unknown_mode_is_refused_before_anything_is_written(self):
+        with self.assertRaises(self.client.exceptions.ClientError) as cm:
+            self.client.put_item(TableName=self.table, Item=self.key,
+                                 ReturnConsumedCapacity="Garbage")
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "1 validation error detected: Value 'Garbage' at "
+                         "'returnConsumedCapacity' failed to satisfy constraint: Member must "
+                         "satisfy enum value set: [INDEXES, TOTAL, NONE]")
+        self.assertNotIn("Item", self.client.get_item(TableName=self.table, Key=self.key))
+
 
 if __name__ == "__main__":
     unittest.main()
