@@ -37,6 +37,8 @@ struct KeyBytes {
   bool operator==(const KeyBytes& o) const { return pk == o.pk && sk == o.sk; }
 };
 
+// Capacity units of reading (4 KB units, halved when eventually consistent) and writing (1 KB
+// units) an item of `bytes`; at least one unit.
 double read_units(size_t bytes, bool consistent) {
   double units = std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
   return consistent ? units : units / 2;
