@@ -36,6 +36,37 @@ std::string cache_key(const std::string& a, const std::string& r, const std::str
 struct KeyBytes {
   std::string pk, sk;
   bool operator<(const KeyBytes& o) const { return std::tie(pk, sk) < std::tie(o.pk, o.sk); }
+  bool operator==(const KeyBytes& o) const { return pk == o.pk && sk == o.sk; }
+};
+
+// Capacity units of reading (4 KB units, halved when eventually consistent) and writing (1 KB
+// units) an item of `bytes`; at least one unit.
+double read_units(size_t bytes, bool consistent) {
+  double units = std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
+  return consistent ? units : units / 2;
+}
+
+double write_units(size_t bytes) {
+  return std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
+}
+
+// Capacity units one request spent on one table: on the table and on each secondary index.
+struct Units {
+  double table = 0;
+  std::map<std::string, double> global, local;  // index name -> units
+
+  double total() const {
+    double t = table;
+    for (const auto* m : {&global, &local})
+      for (const auto& [name, u] : *m) t += u;
+    return t;
+  }
+  Units& operator+=(const Units& o) {
+    table += o.table;
+    for (const auto& [name, u] : o.global) global[name] += u;
+    for (const auto& [name, u] : o.local) local[name] += u;
+    return *this;
+  }
 };
 
 struct Ctx {
@@ -76,10 +107,27 @@ void check_table_name(const std::string& name) {
   throw err::validation(message);
 }
 
+// A parameter whose values are `yes` and NONE (the default): true for `yes`; anything else is
+// refused with AWS's message naming the parameter as `field`.
+bool yes_or_none(const Value& in, const char* member, const char* field, const std::string& yes) {
+  std::string v = in.string_or(member, "NONE");
+  if (v == yes) return true;
+  if (v == "NONE") return false;
+  throw err::validation("1 validation error detected: Value '" + v + "' at '" + field +
+                        "' failed to satisfy constraint: Member must satisfy enum value set: [" +
+                        yes + ", NONE]");
+}
+
+// A missing table: the table operations name it in the message, the item operations answer
+// AWS's bare "Requested resource not found".
 TablePtr require_table(Ctx& x, const std::string& name) {
   TablePtr t = x.svc.find_table(x.account(), x.call.region, name);
-  if (!t) throw err::table_not_found(name);
-  return t;
+  if (t) return t;
+  static const std::set<std::string_view> item_operations = {
+      "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+      "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
+  if (item_operations.count(x.call.operation.name)) throw err::resource_not_found();
+  throw err::table_not_found(name);
 }
 
 // Inside a write job: the table as it is now (the cached copy unless it changed).
@@ -215,38 +263,83 @@ std::optional<KeyBytes> index_key(const IndexInfo& i, const Item& item) {
   return k;
 }
 
+// What index i stores for an item: its row key and the projected item; nothing when the item
+// lacks the index's keys.
+struct IndexEntry {
+  KeyBytes key;
+  Item view;
+};
+
+std::optional<IndexEntry> index_entry(const TableInfo& t, const IndexInfo& i, const Item& item) {
+  std::optional<KeyBytes> k = index_key(i, item);
+  if (!k) return std::nullopt;
+  return IndexEntry{std::move(*k), index_projection(t, i, item)};
+}
+
+bool same_item(const Item& a, const Item& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+           return x.first == y.first && equal(x.second, y.second);
+         });
+}
+
+// Adds to the item count and size of index `idx` (see table.h).
+void add_index_stats(Connection& c, int64_t table_id, const std::string& idx, int64_t count,
+                     int64_t bytes) {
+  if (!count && !bytes) return;
+  c.prepare("INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(table_id, idx) DO UPDATE SET "
+            "item_count = item_count + excluded.item_count, "
+            "size_bytes = size_bytes + excluded.size_bytes")
+      .bind_all(table_id, idx, count, bytes)
+      .run();
+}
+
+// Writes the row of entry e of the item at table key k in index i.
 void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const KeyBytes& k,
-                   const Item& item) {
-  std::optional<KeyBytes> ik = index_key(i, item);
-  if (!ik) return;
+                   const IndexEntry& e) {
   c.prepare("INSERT OR REPLACE INTO ddb_items(table_id, idx, pk, sk, tpk, tsk, item) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)")
       .bind(1, t.id)
       .bind(2, i.name)
-      .bind_blob(3, ik->pk)
-      .bind_blob(4, ik->sk)
+      .bind_blob(3, e.key.pk)
+      .bind_blob(4, e.key.sk)
       .bind_blob(5, k.pk)
       .bind_blob(6, k.sk)
-      .bind_blob(7, encode_item(index_projection(t, i, item)))
+      .bind_blob(7, encode_item(e.view))
       .run();
 }
 
 // Replaces the item at k (old -> neu; either may be absent) with its index rows and counters,
 // and appends the change to the table's stream (at `now`, by `origin`) in the same job.
-void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
-           const std::optional<Item>& neu, EpochMillis now,
-           streams::Origin origin = streams::Origin::User) {
+// Returns the write units spent on the indexes: AWS charges the change to what an index stores,
+// so an entry added, removed or rewritten costs its size, a moved entry both, an unchanged one
+// (left as it is) nothing.
+Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
+            const std::optional<Item>& neu, EpochMillis now,
+            streams::Origin origin = streams::Origin::User) {
   streams::append(c, t, old, neu, now, origin);
+  Units units;
   for (const IndexInfo& i : t.indexes) {
-    if (old) {
-      if (std::optional<KeyBytes> ik = index_key(i, *old))
-        c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ? AND pk = ? AND sk = ? "
-                  "AND tpk = ? AND tsk = ?")
-            .bind(1, t.id).bind(2, i.name).bind_blob(3, ik->pk).bind_blob(4, ik->sk)
-            .bind_blob(5, k.pk).bind_blob(6, k.sk)
-            .run();
-    }
-    if (neu) put_index_row(c, t, i, k, *neu);
+    std::optional<IndexEntry> before = old ? index_entry(t, i, *old) : std::nullopt;
+    std::optional<IndexEntry> after = neu ? index_entry(t, i, *neu) : std::nullopt;
+    bool in_place = before && after && before->key == after->key;
+    if ((!before && !after) || (in_place && same_item(before->view, after->view))) continue;
+    size_t before_size = before ? item_size(before->view) : 0;
+    size_t after_size = after ? item_size(after->view) : 0;
+    if (before && !in_place)
+      c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ? AND pk = ? AND sk = ? "
+                "AND tpk = ? AND tsk = ?")
+          .bind(1, t.id).bind(2, i.name).bind_blob(3, before->key.pk).bind_blob(4, before->key.sk)
+          .bind_blob(5, k.pk).bind_blob(6, k.sk)
+          .run();
+    if (after) put_index_row(c, t, i, k, *after);
+    add_index_stats(c, t.id, i.name, int64_t{after.has_value()} - int64_t{before.has_value()},
+                    static_cast<int64_t>(after_size) - static_cast<int64_t>(before_size));
+    double u = in_place ? write_units(std::max(before_size, after_size))
+                        : (before ? write_units(before_size) : 0) +
+                              (after ? write_units(after_size) : 0);
+    (i.global ? units.global : units.local)[i.name] += u;
   }
   int64_t count = 0, bytes = 0;
   if (old) {
@@ -271,6 +364,7 @@ void store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::opti
               "WHERE id = ?")
         .bind_all(count, bytes, t.id)
         .run();
+  return units;
 }
 
 // ---- expressions ----------------------------------------------------------------------------
@@ -521,33 +615,66 @@ std::vector<UpdateAction> legacy_updates(const Value& updates) {
 
 // ---- capacity -------------------------------------------------------------------------------
 
-double read_units(size_t bytes, bool consistent) {
-  double units = std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 4096.0));
-  return consistent ? units : units / 2;
+// ReturnConsumedCapacity, checked before a request changes anything (add_capacity runs after).
+void check_capacity_mode(const Value& in) {
+  std::string mode = in.string_or("ReturnConsumedCapacity", "NONE");
+  if (mode != "NONE" && mode != "TOTAL" && mode != "INDEXES")
+    throw err::validation("1 validation error detected: Value '" + mode +
+                          "' at 'returnConsumedCapacity' failed to satisfy constraint: Member "
+                          "must satisfy enum value set: [INDEXES, TOTAL, NONE]");
 }
 
-double write_units(size_t bytes) {
-  return std::max<double>(1.0, std::ceil(static_cast<double>(bytes) / 1024.0));
-}
-
-void add_capacity(Value& out, const Value& in, const std::string& table, double units,
-                  const char* member = "ConsumedCapacity") {
+// Sets ConsumedCapacity (or, for the operations on many tables, appends to its `list`) for
+// `table` as asked for: TOTAL the sum, INDEXES also the table's and each index's part.
+// Transactions also name their units `granular` (ReadCapacityUnits or WriteCapacityUnits).
+void add_capacity(Value& out, const Value& in, const std::string& table, const Units& units,
+                  bool list = false, const char* granular = nullptr) {
   std::string mode = in.string_or("ReturnConsumedCapacity", "NONE");
   if (mode == "NONE") return;
   Value c = Value::map();
   c.set("TableName", table);
-  c.set("CapacityUnits", units);
-  if (mode == "INDEXES") c.set("Table", Value::map().set("CapacityUnits", units));
-  if (std::string(member) == "ConsumedCapacity") {
-    out.set(member, std::move(c));
-  } else {
-    out[member].push_back(std::move(c));
+  c.set("CapacityUnits", units.total());
+  if (granular) c.set(granular, units.total());
+  if (mode == "INDEXES") {
+    Value arm = Value::map().set("CapacityUnits", units.table);
+    if (granular) arm.set(granular, units.table);
+    c.set("Table", std::move(arm));
+    for (auto [name, map] : {std::pair{"GlobalSecondaryIndexes", &units.global},
+                             std::pair{"LocalSecondaryIndexes", &units.local}}) {
+      if (map->empty()) continue;
+      Value arms = Value::map();
+      for (const auto& [index, u] : *map) arms.set(index, Value::map().set("CapacityUnits", u));
+      c.set(name, std::move(arms));
+    }
   }
+  if (list) out["ConsumedCapacity"].push_back(std::move(c));
+  else out.set("ConsumedCapacity", std::move(c));
 }
+
+void add_capacity(Value& out, const Value& in, const std::string& table, double units,
+                  bool list = false) {
+  add_capacity(out, in, table, Units{units, {}, {}}, list);
+}
+
+// The units of a transaction per table, in the order the request first names each table.
+struct TableUnits {
+  std::vector<std::pair<std::string, Units>> tables;
+  Units& operator[](const std::string& name) {
+    for (auto& [n, u] : tables)
+      if (n == name) return u;
+    return tables.emplace_back(name, Units{}).second;
+  }
+};
 
 // ---- tables ---------------------------------------------------------------------------------
 
-Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
+// What DescribeTable reports as ItemCount and TableSizeBytes / IndexSizeBytes.
+struct Counters {
+  int64_t count = 0, bytes = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> indexes;  // name -> (count, bytes)
+};
+
+Value table_description(const TableInfo& t, const Counters& n,
                         const std::string& status = "ACTIVE") {
   const Value& m = t.meta;
   Value d = Value::map();
@@ -562,8 +689,8 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
   pt.set("ReadCapacityUnits", mpt ? mpt->get_int("ReadCapacityUnits").value_or(0) : 0);
   pt.set("WriteCapacityUnits", mpt ? mpt->get_int("WriteCapacityUnits").value_or(0) : 0);
   d.set("ProvisionedThroughput", pt);
-  d.set("TableSizeBytes", count ? bytes : 0);
-  d.set("ItemCount", count);
+  d.set("TableSizeBytes", n.count ? n.bytes : 0);
+  d.set("ItemCount", n.count);
   d.set("TableArn", t.arn());
   d.set("TableId", m.string_or("TableId", ""));
   std::string billing = m.string_or("BillingMode", "PROVISIONED");
@@ -589,8 +716,10 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
         ipt.set("WriteCapacityUnits", p ? p->get_int("WriteCapacityUnits").value_or(0) : 0);
         idx.set("ProvisionedThroughput", ipt);
       }
-      idx.set("IndexSizeBytes", 0);
-      idx.set("ItemCount", 0);
+      auto stats = n.indexes.find(i.name);
+      bool counted = stats != n.indexes.end() && stats->second.first > 0;
+      idx.set("IndexSizeBytes", counted ? stats->second.second : 0);
+      idx.set("ItemCount", counted ? stats->second.first : 0);
       idx.set("IndexArn", t.arn() + "/index/" + i.name);
       list.push_back(std::move(idx));
     }
@@ -609,11 +738,20 @@ Value table_description(const TableInfo& t, int64_t count, int64_t bytes,
   return d;
 }
 
-std::pair<int64_t, int64_t> counters(Connection& c, int64_t id) {
+Counters counters(Connection& c, const TableInfo& t) {
+  Counters n;
   Statement& s = c.prepare("SELECT item_count, size_bytes FROM ddb_tables WHERE id = ?");
-  s.bind(1, id);
-  if (!s.step()) return {0, 0};
-  return {s.column_int(0), s.column_int(1)};
+  s.bind(1, t.id);
+  if (s.step()) {
+    n.count = s.column_int(0);
+    n.bytes = s.column_int(1);
+  }
+  if (t.indexes.empty()) return n;
+  Statement& i = c.prepare("SELECT idx, item_count, size_bytes FROM ddb_index_stats "
+                           "WHERE table_id = ?");
+  i.bind(1, t.id);
+  while (i.step()) n.indexes[i.column_text(0)] = {i.column_int(1), i.column_int(2)};
+  return n;
 }
 
 // Validates a KeySchema list against the attribute definitions; returns the names used.
@@ -796,15 +934,15 @@ Result create_table(Ctx& x) {
   x.svc.forget_table(x.account(), x.call.region, name);
   TablePtr t = make_table(id, 1, x.account(), x.call.region, name, meta);
   Result r;
-  r.output.set("TableDescription", table_description(*t, 0, 0));
+  r.output.set("TableDescription", table_description(*t, Counters{}));
   return r;
 }
 
 Result describe_table(Ctx& x) {
   TablePtr t = require_table(x, table_name_of(x.in));
-  auto [count, bytes] = x.db.read([&](Connection& c) { return counters(c, t->id); });
+  Counters n = x.db.read([&](Connection& c) { return counters(c, *t); });
   Result r;
-  r.output.set("Table", table_description(*t, count, bytes));
+  r.output.set("Table", table_description(*t, n));
   return r;
 }
 
@@ -841,11 +979,12 @@ Result delete_table(Ctx& x) {
     if (now->meta.get_bool("DeletionProtectionEnabled").value_or(false))
       throw err::validation("Resource cannot be deleted as it is currently protected against "
                             "deletion. Disable deletion protection first.");
-    auto [count, bytes] = counters(c, now->id);
+    Counters n = counters(c, *now);
     c.prepare("DELETE FROM ddb_items WHERE table_id = ?").bind(1, now->id).run();
+    c.prepare("DELETE FROM ddb_index_stats WHERE table_id = ?").bind(1, now->id).run();
     c.prepare("DELETE FROM ddb_tables WHERE id = ?").bind(1, now->id).run();
     streams::disable(c, *now, x.clock.now_ms());
-    return table_description(*now, count, bytes, "DELETING");
+    return table_description(*now, n, "DELETING");
   });
   x.svc.forget_table(x.account(), x.call.region, name);
   Result r;
@@ -941,6 +1080,9 @@ Result update_table(Ctx& x) {
                                           " Index: " + n + " not found");
           l.erase(it);
           c.prepare("DELETE FROM ddb_items WHERE table_id = ? AND idx = ?").bind_all(t->id, n).run();
+          c.prepare("DELETE FROM ddb_index_stats WHERE table_id = ? AND idx = ?")
+              .bind_all(t->id, n)
+              .run();
         } else if (const Value* upd = u.find("Update")) {
           std::string n = upd->string_or("IndexName", "");
           bool found = false;
@@ -972,10 +1114,16 @@ Result update_table(Ctx& x) {
       Statement& s = c.prepare("SELECT pk, sk, item FROM ddb_items WHERE table_id = ? AND idx = ''");
       s.bind(1, t->id);
       while (s.step()) rows.push_back({{s.column_blob(0), s.column_blob(1)}, decode_item(s.column_blob(2))});
-      for (const auto& [k, item] : rows) put_index_row(c, *updated, *i, k, item);
+      int64_t count = 0, bytes = 0;
+      for (const auto& [k, item] : rows)
+        if (std::optional<IndexEntry> e = index_entry(*updated, *i, item)) {
+          put_index_row(c, *updated, *i, k, *e);
+          ++count;
+          bytes += static_cast<int64_t>(item_size(e->view));
+        }
+      add_index_stats(c, t->id, n, count, bytes);
     }
-    auto [count, bytes] = counters(c, t->id);
-    return table_description(*updated, count, bytes, "ACTIVE");
+    return table_description(*updated, counters(c, *updated), "ACTIVE");
   });
   x.svc.forget_table(x.account(), x.call.region, name);
   Result r;
@@ -1109,6 +1257,46 @@ Result describe_ttl(Ctx& x) {
   return r;
 }
 
+// ---- item collection metrics ----------------------------------------------------------------
+
+// ReturnItemCollectionMetrics of a write request: true for SIZE.
+bool metrics_asked(const Value& in) {
+  return yes_or_none(in, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", "SIZE");
+}
+
+// Item collections exist only in tables with a local secondary index; AWS reports none for others.
+bool has_collections(const TableInfo& t) {
+  return std::any_of(t.indexes.begin(), t.indexes.end(), [](const IndexInfo& i) {
+    return !i.global;
+  });
+}
+
+// ItemCollectionMetrics of the collection of `keys`' partition key, measured in the write job
+// after the write: the stored table and LSI rows of that key, as a [lower, upper] estimate in GB.
+Value collection_metrics(Connection& c, const TableInfo& t, const Item& keys) {
+  const Attr& hash = keys.at(t.hash.name);
+  std::string pk = key_bytes(hash);
+  int64_t bytes = 0;
+  auto add = [&](const std::string& idx) {
+    Statement& s = c.prepare("SELECT COALESCE(SUM(length(item)), 0) FROM ddb_items "
+                             "WHERE table_id = ? AND idx = ? AND pk = ?");
+    s.bind(1, t.id).bind(2, idx).bind_blob(3, pk);
+    if (s.step()) bytes += s.column_int(0);
+  };
+  add("");
+  for (const IndexInfo& i : t.indexes)
+    if (!i.global) add(i.name);
+  double gb = std::floor(static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  Item key;
+  key[t.hash.name] = hash;
+  Value range = Value::list();
+  range.push_back(gb);
+  range.push_back(gb + 1);
+  return Value::map()
+      .set("ItemCollectionKey", item_to_value(key))
+      .set("SizeEstimateRangeGB", std::move(range));
+}
+
 // ---- single-item operations ------------------------------------------------------------------
 
 void check_return_values(const Value& in, std::initializer_list<const char*> allowed) {
@@ -1126,12 +1314,8 @@ Value returned_item(const Item& item) { return item_to_value(item); }
 
 // ReturnValuesOnConditionCheckFailure of one write (or one transaction item): true for ALL_OLD.
 bool old_on_failure(const Value& in) {
-  std::string v = in.string_or("ReturnValuesOnConditionCheckFailure", "NONE");
-  if (v == "ALL_OLD") return true;
-  if (v == "NONE") return false;
-  throw err::validation("1 validation error detected: Value '" + v +
-                        "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: "
-                        "Member must satisfy enum value set: [ALL_OLD, NONE]");
+  return yes_or_none(in, "ReturnValuesOnConditionCheckFailure",
+                     "returnValuesOnConditionCheckFailure", "ALL_OLD");
 }
 
 // ConditionalCheckFailedException, carrying the current item as "Item" when asked for.
@@ -1145,6 +1329,8 @@ ApiError condition_failed(bool want_old, const std::optional<Item>& old) {
 // checks the condition, computes the new item with `make`, stores.
 struct WriteOutcome {
   std::optional<Item> old, neu;
+  Units units;    // spent on the indexes
+  Value metrics;  // ItemCollectionMetrics when asked for
 };
 
 Result put_item(Ctx& x) {
@@ -1159,6 +1345,7 @@ Result put_item(Ctx& x) {
   Exprs e = parse_exprs(in);
   check_item(*cached, item);
   KeyBytes k = key_bytes_of(*cached, item);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     if (t != cached) check_item(*t, item);
@@ -1167,15 +1354,17 @@ Result put_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = item;
-    store(c, *t, k, o.old, o.neu, x.clock.now_ms());
+    o.units = store(c, *t, k, o.old, o.neu, x.clock.now_ms());
+    if (metrics) o.metrics = collection_metrics(c, *t, item);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
-  add_capacity(r.output, in, cached->name,
-               write_units(std::max(item_size(item), w.old ? item_size(*w.old) : 0)));
+  w.units.table = write_units(std::max(item_size(item), w.old ? item_size(*w.old) : 0));
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1187,20 +1376,24 @@ Result delete_item(Ctx& x) {
   bool want_old = old_on_failure(in);
   Exprs e = parse_exprs(in);
   KeyBytes k = key_bytes_of(*cached, key);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     WriteOutcome o;
     o.old = get_row(c, t->id, k);
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
-    if (o.old) store(c, *t, k, o.old, std::nullopt, x.clock.now_ms());
+    if (o.old) o.units = store(c, *t, k, o.old, std::nullopt, x.clock.now_ms());
+    if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
     r.output.set("Attributes", returned_item(*w.old));
-  add_capacity(r.output, in, cached->name, write_units(w.old ? item_size(*w.old) : 0));
+  w.units.table = write_units(w.old ? item_size(*w.old) : 0);
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1238,6 +1431,7 @@ Result update_item(Ctx& x) {
   for (const UpdateAction& a : actions) paths.push_back(a.path);
   check_update_paths(*cached, actions);
   KeyBytes k = key_bytes_of(*cached, key);
+  bool metrics = metrics_asked(in) && has_collections(*cached);
   WriteOutcome w = x.db.write([&](Connection& c) {
     TablePtr t = current(c, cached);
     WriteOutcome o;
@@ -1245,11 +1439,13 @@ Result update_item(Ctx& x) {
     if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
       throw condition_failed(want_old, o.old);
     o.neu = updated_item(*t, key, o.old, actions);
-    store(c, *t, k, o.old, o.neu, x.clock.now_ms());
+    o.units = store(c, *t, k, o.old, o.neu, x.clock.now_ms());
+    if (metrics) o.metrics = collection_metrics(c, *t, key);
     return o;
   });
   Result r;
   r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
   std::string rv = in.string_or("ReturnValues", "NONE");
   if (rv == "ALL_OLD" && w.old) r.output.set("Attributes", returned_item(*w.old));
   if (rv == "ALL_NEW") r.output.set("Attributes", returned_item(*w.neu));
@@ -1261,8 +1457,8 @@ Result update_item(Ctx& x) {
     Item p = project(*w.neu, paths);
     if (!p.empty()) r.output.set("Attributes", returned_item(p));
   }
-  add_capacity(r.output, in, cached->name,
-               write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0)));
+  w.units.table = write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0));
+  add_capacity(r.output, in, cached->name, w.units);
   return r;
 }
 
@@ -1563,7 +1759,12 @@ Result query_or_scan(Ctx& x, bool is_query) {
   r.output.set("Count", static_cast<int64_t>(page.items.size()));
   r.output.set("ScannedCount", page.scanned);
   if (page.last) r.output.set("LastEvaluatedKey", last_key(*t, index, *page.last));
-  add_capacity(r.output, in, t->name, read_units(page.bytes, consistent));
+  // A read of an index is charged to the index (the table's part is zero).
+  Units units;
+  double read = read_units(page.bytes, consistent);
+  if (!index) units.table = read;
+  else (index->global ? units.global : units.local)[index->name] = read;
+  add_capacity(r.output, in, t->name, units);
   return r;
 }
 
@@ -1617,16 +1818,11 @@ Result batch_get_item(Ctx& x) {
           list.push_back(item_to_value(w.exprs.projection ? project(*item, *w.exprs.projection) : *item));
         }
       responses.set(w.name, std::move(list));
-      add_capacity(r.output, x.in, w.name, read_units(bytes, false), "ConsumedCapacity_list");
+      add_capacity(r.output, x.in, w.name, read_units(bytes, false), true);
     }
   });
   r.output.set("Responses", std::move(responses));
   r.output.set("UnprocessedKeys", Value::map());
-  if (Value* l = r.output.find("ConsumedCapacity_list")) {
-    Value v = *l;
-    r.output.erase("ConsumedCapacity_list");
-    r.output.set("ConsumedCapacity", v);
-  }
   return r;
 }
 
@@ -1638,8 +1834,10 @@ Result batch_write_item(Ctx& x) {
   struct Op {
     TablePtr table;
     KeyBytes key;
+    Item keys;                 // the key attributes
     std::optional<Item> item;  // put when set, else delete
   };
+  bool metrics = metrics_asked(x.in);
   std::vector<Op> ops;
   for (const auto& [name, list] : req->as_map()) {
     TablePtr t = require_table(x, name);
@@ -1657,10 +1855,11 @@ Result batch_write_item(Ctx& x) {
         Item item = item_from_value(put->find("Item") ? *put->find("Item") : Value::map());
         check_item(*t, item);
         op.key = key_bytes_of(*t, item);
+        op.keys = key_of_item(*t, item);
         op.item = std::move(item);
       } else {
-        Item k = key_from(*t, del->find("Key"));
-        op.key = key_bytes_of(*t, k);
+        op.keys = key_from(*t, del->find("Key"));
+        op.key = key_bytes_of(*t, op.keys);
       }
       if (!seen.insert(op.key).second)
         throw err::validation("Provided list of item keys contains duplicates");
@@ -1674,7 +1873,8 @@ Result batch_write_item(Ctx& x) {
                           "satisfy constraint: Map value must satisfy constraint: [Member must "
                           "have length less than or equal to 25, Member must have length greater "
                           "than or equal to 1]");
-  std::map<std::string, double> units;
+  std::map<std::string, Units> units;
+  Value collections = Value::map();
   x.db.write([&](Connection& c) {
     std::map<int64_t, TablePtr> now;
     for (Op& op : ops) {
@@ -1682,20 +1882,19 @@ Result batch_write_item(Ctx& x) {
       if (!t) t = current(c, op.table);
       std::optional<Item> old = get_row(c, t->id, op.key);
       if (op.item) check_index_keys(*t, *op.item);
-      store(c, *t, op.key, old, op.item, x.clock.now_ms());
-      units[t->name] += write_units(std::max(op.item ? item_size(*op.item) : 0,
-                                             old ? item_size(*old) : 0));
+      Units& u = units[t->name];
+      u += store(c, *t, op.key, old, op.item, x.clock.now_ms());
+      u.table += write_units(std::max(op.item ? item_size(*op.item) : 0,
+                                      old ? item_size(*old) : 0));
+      if (metrics && has_collections(*t))
+        collections[t->name].push_back(collection_metrics(c, *t, op.keys));
     }
   });
   Result r;
   r.output = Value::map();
   r.output.set("UnprocessedItems", Value::map());
-  for (const auto& [name, u] : units) add_capacity(r.output, x.in, name, u, "ConsumedCapacity_list");
-  if (Value* l = r.output.find("ConsumedCapacity_list")) {
-    Value v = *l;
-    r.output.erase("ConsumedCapacity_list");
-    r.output.set("ConsumedCapacity", v);
-  }
+  if (metrics) r.output.set("ItemCollectionMetrics", collections);
+  for (const auto& [name, u] : units) add_capacity(r.output, x.in, name, u, true);
   return r;
 }
 
@@ -1804,6 +2003,9 @@ Result transact_write_items(Ctx& x) {
       throw err::validation("Transaction request cannot include multiple operations on one item");
     ops.push_back(std::move(op));
   }
+  bool metrics = metrics_asked(x.in);
+  Value collections = Value::map();
+  TableUnits spent;
   std::optional<std::string> token = x.in.get_string("ClientRequestToken");
   if (token && (token->empty() || token->size() > 36))
     throw err::validation("1 validation error detected: Value '" + *token +
@@ -1844,20 +2046,36 @@ Result transact_write_items(Ctx& x) {
     EpochMillis now = x.clock.now_ms();
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];
+      Units& units = spent[op.table->name];
+      std::optional<Item> neu;
       switch (op.kind) {
         case Op::Check: break;
-        case Op::Put: store(c, *op.table, op.bytes, olds[i], op.item, now); break;
+        case Op::Put:
+          neu = op.item;
+          units += store(c, *op.table, op.bytes, olds[i], neu, now);
+          break;
         case Op::Delete:
-          if (olds[i]) store(c, *op.table, op.bytes, olds[i], std::nullopt, now);
+          if (olds[i]) units += store(c, *op.table, op.bytes, olds[i], std::nullopt, now);
           break;
         case Op::Update:
-          store(c, *op.table, op.bytes, olds[i],
-                updated_item(*op.table, op.key, olds[i], op.actions), now);
+          neu = updated_item(*op.table, op.key, olds[i], op.actions);
+          units += store(c, *op.table, op.bytes, olds[i], neu, now);
           break;
       }
+      // Twice a write's units on the table (prepare and commit; a check too, on the item it
+      // read); the indexes cost what the same write costs outside a transaction.
+      units.table += 2 * write_units(std::max(olds[i] ? item_size(*olds[i]) : 0,
+                                              neu ? item_size(*neu) : 0));
+      if (metrics && op.kind != Op::Check && has_collections(*op.table))
+        collections[op.table->name].push_back(collection_metrics(c, *op.table, op.key));
     }
   });
-  return Result{};
+  Result r;
+  r.output = Value::map();
+  if (metrics) r.output.set("ItemCollectionMetrics", collections);
+  for (const auto& [name, u] : spent.tables)
+    add_capacity(r.output, x.in, name, u, true, "WriteCapacityUnits");
+  return r;
 }
 
 Result transact_get_items(Ctx& x) {
@@ -1885,14 +2103,20 @@ Result transact_get_items(Ctx& x) {
   }
   Result r;
   r.output.set("Responses", Value::list());
+  TableUnits spent;
   x.db.read([&](Connection& c) {
     for (const Get& g : gets) {
       Value resp = Value::map();
-      if (auto item = get_row(c, g.table->id, g.key))
+      std::optional<Item> item = get_row(c, g.table->id, g.key);
+      if (item)
         resp.set("Item", item_to_value(g.exprs.projection ? project(*item, *g.exprs.projection) : *item));
       r.output["Responses"].push_back(std::move(resp));
+      // Twice a consistent read's units, a missing item included.
+      spent[g.table->name].table += 2 * read_units(item ? item_size(*item) : 0, true);
     }
   });
+  for (const auto& [name, u] : spent.tables)
+    add_capacity(r.output, x.in, name, u, true, "ReadCapacityUnits");
   return r;
 }
 
@@ -2046,6 +2270,7 @@ Result DynamoDbService::call(CallContext& context, const Value& input) {
   if (it == handlers.end()) throw errors::not_implemented(context.operation.name);
   Ctx x{*this, env_.db, context, input, env_.clock};
   try {
+    check_capacity_mode(input);
     return it->second(x);
   } catch (const ApiError& e) {
     if (e.json_type.empty() && e.code != "NotImplemented") {

@@ -40,6 +40,19 @@ CREATE TABLE ddb_tx_tokens(
   PRIMARY KEY(account, token)
 ) WITHOUT ROWID;
 )sql",
+      // Version 2: item count and size of every secondary index, kept by every write. Indexes
+      // filled before this version are marked (size_bytes -1) and counted once at start-up.
+      R"sql(
+CREATE TABLE ddb_index_stats(
+  table_id INTEGER NOT NULL,
+  idx TEXT NOT NULL,
+  item_count INTEGER NOT NULL DEFAULT 0,
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(table_id, idx)
+) WITHOUT ROWID;
+INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes)
+  SELECT DISTINCT table_id, idx, 0, -1 FROM ddb_items WHERE idx <> '';
+)sql",
   };
   return scripts;
 }
@@ -112,9 +125,34 @@ TablePtr table_from_row(Statement& s) {
                     s.column_text(4), from_json(s.column_text(5)));
 }
 
+// Counts the index rows of the indexes version 2 marked as not yet counted.
+void count_marked_indexes(Database& db) {
+  db.write([](Connection& c) {
+    std::vector<std::pair<int64_t, std::string>> marked;
+    Statement& s = c.prepare("SELECT table_id, idx FROM ddb_index_stats WHERE size_bytes < 0");
+    while (s.step()) marked.emplace_back(s.column_int(0), s.column_text(1));
+    for (const auto& [table_id, idx] : marked) {
+      int64_t count = 0, bytes = 0;
+      Statement& rows = c.prepare("SELECT item FROM ddb_items WHERE table_id = ? AND idx = ?");
+      rows.bind_all(table_id, idx);
+      while (rows.step()) {
+        ++count;
+        bytes += static_cast<int64_t>(item_size(decode_item(rows.column_blob(0))));
+      }
+      c.prepare("UPDATE ddb_index_stats SET item_count = ?, size_bytes = ? WHERE table_id = ? "
+                "AND idx = ?")
+          .bind_all(count, bytes, table_id, idx)
+          .run();
+    }
+  });
+}
+
 }  // namespace
 
-void migrate(Database& db) { db.migrate("dynamodb", migrations()); }
+void migrate(Database& db) {
+  db.migrate("dynamodb", migrations());
+  count_marked_indexes(db);
+}
 
 std::string to_json(const Value& v) {
   rapidjson::StringBuffer buffer;

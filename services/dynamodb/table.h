@@ -3,11 +3,14 @@
 //
 //   ddb_tables(id, account, region, name, meta JSON, version, item_count, size_bytes)
 //   ddb_items(table_id, idx, pk, sk, tpk, tsk, item)   PRIMARY KEY(table_id, idx, pk, sk, tpk, tsk)
+//   ddb_index_stats(table_id, idx, item_count, size_bytes)   PRIMARY KEY(table_id, idx)
 //
 // A base-table row has idx = '' and empty tpk/tsk; an index row has idx = the index name, pk/sk
 // the index keys and tpk/tsk the table keys (making it unique). Keys are key_bytes() (numbers in
 // an order-preserving encoding, strings and binary raw), so a Query reads a key range. `item` is
 // encode_item() of the full item (base rows) or of the index projection (index rows).
+// ddb_tables' counters sum the base rows and ddb_index_stats' those of each index (item_size() of
+// the stored item; a missing row is an empty index), changed in the write that changes the rows.
 //
 // Thread-safety: TableInfo is immutable once built and shared by shared_ptr.
 #pragma once
@@ -52,6 +55,7 @@ struct TableInfo {
 };
 using TablePtr = std::shared_ptr<const TableInfo>;
 
+// Applies the "dynamodb" migrations, then counts the indexes an upgrade left uncounted.
 void migrate(Database& db);
 
 // Builds TableInfo from a stored row's pieces.
