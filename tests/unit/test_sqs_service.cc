@@ -8,7 +8,9 @@
 #include "tests/unit/temp_dir.h"
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -672,10 +674,12 @@ TEST_CASE("sqs queues, messages and visibility survive reopening the database") 
 }
 
 TEST_CASE("sqs concurrent receivers never get a message twice within its visibility timeout") {
-  // The issue asks for 100,000 messages; CI uses 5,000 to stay quick on two shared cores.
+  // The issue asks for 100,000 messages; CI uses 5,000 to stay quick on two shared cores, and
+  // NIMBUS_SQS_STRESS_MESSAGES=100000 runs the full size.
   SqsFixture f(true);
   std::string url = f.create("busy", map_of({{"VisibilityTimeout", "600"}}));
-  const int kMessages = 5000;
+  const char* wanted = std::getenv("NIMBUS_SQS_STRESS_MESSAGES");
+  const int kMessages = wanted ? std::max(10, std::atoi(wanted)) / 10 * 10 : 5000;
   for (int i = 0; i < kMessages; i += 10) {
     Value entries = Value::list();
     for (int k = 0; k < 10; ++k)
