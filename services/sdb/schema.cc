@@ -43,19 +43,93 @@ CREATE TABLE sdb_attributes(
 CREATE UNIQUE INDEX sdb_attributes_by_item ON sdb_attributes(item_id, name, value);
 CREATE INDEX sdb_attributes_by_value ON sdb_attributes(domain_id, name, value, item_id);
 )sql",
+      // 2: lean indexes (the unique (item_id, name, value) index and the full values in the value
+      // index stored every value three times, so a put wrote three copies of it), and the
+      // domain's usage counters, kept by store_item() for DomainMetadata and the domain limits.
+      R"sql(
+DROP INDEX sdb_attributes_by_item;
+DROP INDEX sdb_attributes_by_value;
+CREATE INDEX sdb_attributes_by_item ON sdb_attributes(item_id);
+CREATE INDEX sdb_attributes_by_value
+  ON sdb_attributes(domain_id, name, substr(CAST(value AS BLOB), 1, 64), item_id);
+ALTER TABLE sdb_domains ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sdb_domains ADD COLUMN item_names_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sdb_domains ADD COLUMN attribute_name_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sdb_domains ADD COLUMN attribute_names_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sdb_domains ADD COLUMN attribute_value_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sdb_domains ADD COLUMN attribute_values_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE sdb_domains SET
+  item_count = (SELECT count(*) FROM sdb_items i WHERE i.domain_id = sdb_domains.id),
+  item_names_bytes = (SELECT coalesce(sum(length(CAST(name AS BLOB))), 0) FROM sdb_items i
+                      WHERE i.domain_id = sdb_domains.id),
+  attribute_name_count = (SELECT count(DISTINCT name) FROM sdb_attributes a
+                          WHERE a.domain_id = sdb_domains.id),
+  attribute_names_bytes = (SELECT coalesce(sum(length(CAST(n AS BLOB))), 0) FROM
+                           (SELECT DISTINCT domain_id AS d, name AS n FROM sdb_attributes)
+                           WHERE d = sdb_domains.id),
+  attribute_value_count = (SELECT count(*) FROM sdb_attributes a
+                           WHERE a.domain_id = sdb_domains.id),
+  attribute_values_bytes = (SELECT coalesce(sum(length(CAST(value AS BLOB))), 0)
+                            FROM sdb_attributes a WHERE a.domain_id = sdb_domains.id);
+)sql",
   };
   return scripts;
 }
 
-Attributes load_attributes(Connection& c, int64_t item_id) {
-  Statement& s = c.prepare("SELECT name, value FROM sdb_attributes WHERE item_id = ? ORDER BY id");
+// The item's pairs in insertion order, and their row ids when `ids` is given.
+Attributes load_attributes(Connection& c, int64_t item_id, std::vector<int64_t>* ids = nullptr) {
+  Statement& s =
+      c.prepare("SELECT name, value, id FROM sdb_attributes WHERE item_id = ? ORDER BY id");
   s.bind(1, item_id);
   Attributes out;
-  while (s.step()) out.emplace_back(s.column_text(0), s.column_text(1));
+  while (s.step()) {
+    out.emplace_back(s.column_text(0), s.column_text(1));
+    if (ids) ids->push_back(s.column_int(2));
+  }
   return out;
 }
 
+// Whether any item of the domain has an attribute of this name.
+bool name_in_use(Connection& c, int64_t domain_id, const std::string& name) {
+  Statement& s =
+      c.prepare("SELECT 1 FROM sdb_attributes WHERE domain_id = ? AND name = ? LIMIT 1");
+  s.bind_all(domain_id, name);
+  return s.step();
+}
+
+void add_usage(Connection& c, int64_t domain_id, const DomainStats& d) {
+  c.prepare(
+       "UPDATE sdb_domains SET item_count = item_count + ?, "
+       "item_names_bytes = item_names_bytes + ?, "
+       "attribute_name_count = attribute_name_count + ?, "
+       "attribute_names_bytes = attribute_names_bytes + ?, "
+       "attribute_value_count = attribute_value_count + ?, "
+       "attribute_values_bytes = attribute_values_bytes + ? WHERE id = ?")
+      .bind_all(d.item_count, d.item_names_bytes, d.attribute_name_count,
+                d.attribute_names_bytes, d.attribute_value_count, d.attribute_values_bytes,
+                domain_id)
+      .run();
+}
+
+constexpr const char* kDomainColumns =
+    "id, created_ms, item_count, item_names_bytes, attribute_name_count, attribute_names_bytes, "
+    "attribute_value_count, attribute_values_bytes";
+
+DomainStats usage_columns(Statement& s, int first) {
+  DomainStats st;
+  st.item_count = s.column_int(first);
+  st.item_names_bytes = s.column_int(first + 1);
+  st.attribute_name_count = s.column_int(first + 2);
+  st.attribute_names_bytes = s.column_int(first + 3);
+  st.attribute_value_count = s.column_int(first + 4);
+  st.attribute_values_bytes = s.column_int(first + 5);
+  return st;
+}
+
 // ---- candidate planning -----------------------------------------------------------------------
+
+// The expression of the value index (migration 2): the value's first 64 bytes.
+constexpr const char* kValuePrefix = "substr(CAST(value AS BLOB), 1, 64)";
 
 // SQL returning a superset of the item ids matching a condition, with ?1 the domain id and the
 // texts in `binds` as ?2, ?3, ...; nullopt when no index helps.
@@ -112,12 +186,20 @@ class Planner {
     return "?" + std::to_string(binds.size() + 1);
   }
 
+  // Item names are compared whole; attribute values through the index's 64-byte prefix, which
+  // keeps the order (a <= b implies prefix(a) <= prefix(b)), so the bounds become inclusive and
+  // the scan gives a superset that the in-memory test narrows.
   std::string bounds(const char* column, const ValueRange& r) {
-    std::string sql;
+    const bool prefix = std::string_view(column) == "value";
+    auto operand = [&](const std::string& text) {
+      return prefix ? "substr(CAST(" + param(text) + " AS BLOB), 1, 64)" : param(text);
+    };
+    const std::string lhs = prefix ? std::string(kValuePrefix) : std::string(column);
     if (r.lo && r.hi && *r.lo == *r.hi && r.lo_inclusive && r.hi_inclusive)
-      return std::string(" AND ") + column + " = " + param(*r.lo);
-    if (r.lo) sql += std::string(" AND ") + column + (r.lo_inclusive ? " >= " : " > ") + param(*r.lo);
-    if (r.hi) sql += std::string(" AND ") + column + (r.hi_inclusive ? " <= " : " < ") + param(*r.hi);
+      return " AND " + lhs + " = " + operand(*r.lo);
+    std::string sql;
+    if (r.lo) sql += " AND " + lhs + (r.lo_inclusive || prefix ? " >= " : " > ") + operand(*r.lo);
+    if (r.hi) sql += " AND " + lhs + (r.hi_inclusive || prefix ? " <= " : " < ") + operand(*r.hi);
     return sql;
   }
 
@@ -151,15 +233,26 @@ void migrate(Database& db) { db.migrate("sdb", migrations()); }
 
 // ---- domains ----------------------------------------------------------------------------------
 
+DomainStats& DomainStats::operator+=(const DomainStats& d) {
+  item_count += d.item_count;
+  item_names_bytes += d.item_names_bytes;
+  attribute_name_count += d.attribute_name_count;
+  attribute_names_bytes += d.attribute_names_bytes;
+  attribute_value_count += d.attribute_value_count;
+  attribute_values_bytes += d.attribute_values_bytes;
+  return *this;
+}
+
 std::optional<DomainRecord> find_domain(Connection& c, std::string_view account,
                                         std::string_view region, std::string_view name) {
-  Statement& s = c.prepare(
-      "SELECT id, created_ms FROM sdb_domains WHERE account = ? AND region = ? AND name = ?");
+  Statement& s = c.prepare(std::string("SELECT ") + kDomainColumns +
+                           " FROM sdb_domains WHERE account = ? AND region = ? AND name = ?");
   s.bind_all(account, region, name);
   if (!s.step()) return std::nullopt;
   DomainRecord d;
   d.id = s.column_int(0);
   d.created_ms = s.column_int(1);
+  d.usage = usage_columns(s, 2);
   d.account = account;
   d.region = region;
   d.name = name;
@@ -199,29 +292,10 @@ std::vector<std::string> list_domains(Connection& c, std::string_view account,
 }
 
 DomainStats domain_stats(Connection& c, int64_t domain_id) {
-  DomainStats st;
-  Statement& items = c.prepare(
-      "SELECT count(*), coalesce(sum(length(CAST(name AS BLOB))), 0) FROM sdb_items "
-      "WHERE domain_id = ?");
-  items.bind(1, domain_id);
-  items.step();
-  st.item_count = items.column_int(0);
-  st.item_names_bytes = items.column_int(1);
-  Statement& names = c.prepare(
-      "SELECT count(*), coalesce(sum(length(CAST(name AS BLOB))), 0) FROM "
-      "(SELECT DISTINCT name FROM sdb_attributes WHERE domain_id = ?)");
-  names.bind(1, domain_id);
-  names.step();
-  st.attribute_name_count = names.column_int(0);
-  st.attribute_names_bytes = names.column_int(1);
-  Statement& values = c.prepare(
-      "SELECT count(*), coalesce(sum(length(CAST(value AS BLOB))), 0) FROM sdb_attributes "
-      "WHERE domain_id = ?");
-  values.bind(1, domain_id);
-  values.step();
-  st.attribute_value_count = values.column_int(0);
-  st.attribute_values_bytes = values.column_int(1);
-  return st;
+  Statement& s = c.prepare(std::string("SELECT ") + kDomainColumns +
+                           " FROM sdb_domains WHERE id = ?");
+  s.bind(1, domain_id);
+  return s.step() ? usage_columns(s, 2) : DomainStats{};
 }
 
 // ---- items ------------------------------------------------------------------------------------
@@ -233,40 +307,67 @@ std::optional<ItemRecord> find_item(Connection& c, int64_t domain_id, std::strin
   ItemRecord item;
   item.id = s.column_int(0);
   item.name = name;
-  item.attributes = load_attributes(c, item.id);
+  item.attributes = load_attributes(c, item.id, &item.attribute_ids);
   return item;
 }
 
-void store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
-                const Attributes& attributes) {
+DomainStats store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
+                       const Attributes& attributes) {
+  using Pair = std::pair<std::string, std::string>;
+  DomainStats delta;
   int64_t id = item.id;
-  if (attributes.empty()) {
-    if (id == 0) return;
-    c.prepare("DELETE FROM sdb_attributes WHERE item_id = ?").bind(1, id).run();
-    c.prepare("DELETE FROM sdb_items WHERE id = ?").bind(1, id).run();
-    return;
-  }
+  if (attributes.empty() && id == 0) return delta;
+  // The pairs to keep (a repeated pair once), and the names before and after.
+  std::set<Pair> wanted;
+  std::set<std::string> names_before, names_after;
+  for (const Pair& pair : item.attributes) names_before.insert(pair.first);
+  for (const Pair& pair : attributes)
+    if (wanted.insert(pair).second) names_after.insert(pair.first);
+
   if (id == 0) {
     c.prepare("INSERT INTO sdb_items(domain_id, name) VALUES (?, ?)").bind_all(domain_id, item.name)
         .run();
     id = c.last_insert_rowid();
+    delta.item_count = 1;
+    delta.item_names_bytes = static_cast<int64_t>(item.name.size());
   }
-  std::set<std::pair<std::string, std::string>> wanted(attributes.begin(), attributes.end());
-  std::set<std::pair<std::string, std::string>> have(item.attributes.begin(),
-                                                     item.attributes.end());
-  for (const auto& pair : have)
-    if (!wanted.count(pair))
-      c.prepare("DELETE FROM sdb_attributes WHERE item_id = ? AND name = ? AND value = ?")
-          .bind_all(id, pair.first, pair.second)
-          .run();
-  for (const auto& pair : attributes) {
-    if (have.count(pair)) continue;
-    c.prepare(
-         "INSERT OR IGNORE INTO sdb_attributes(domain_id, item_id, name, value) "
-         "VALUES (?, ?, ?, ?)")
+  std::set<Pair> kept;
+  for (size_t i = 0; i < item.attributes.size(); ++i) {
+    const Pair& pair = item.attributes[i];
+    if (wanted.count(pair)) {
+      kept.insert(pair);
+      continue;
+    }
+    c.prepare("DELETE FROM sdb_attributes WHERE id = ?").bind(1, item.attribute_ids.at(i)).run();
+    delta.attribute_value_count -= 1;
+    delta.attribute_values_bytes -= static_cast<int64_t>(pair.second.size());
+  }
+  // A name this item stops using may leave the domain; one it starts using may be new to it.
+  for (const std::string& name : names_before)
+    if (!names_after.count(name) && !name_in_use(c, domain_id, name)) {
+      delta.attribute_name_count -= 1;
+      delta.attribute_names_bytes -= static_cast<int64_t>(name.size());
+    }
+  for (const std::string& name : names_after)
+    if (!names_before.count(name) && !name_in_use(c, domain_id, name)) {
+      delta.attribute_name_count += 1;
+      delta.attribute_names_bytes += static_cast<int64_t>(name.size());
+    }
+  for (const Pair& pair : attributes) {
+    if (!kept.insert(pair).second) continue;  // stored already, or repeated in `attributes`
+    c.prepare("INSERT INTO sdb_attributes(domain_id, item_id, name, value) VALUES (?, ?, ?, ?)")
         .bind_all(domain_id, id, pair.first, pair.second)
         .run();
+    delta.attribute_value_count += 1;
+    delta.attribute_values_bytes += static_cast<int64_t>(pair.second.size());
   }
+  if (attributes.empty()) {
+    c.prepare("DELETE FROM sdb_items WHERE id = ?").bind(1, id).run();
+    delta.item_count -= 1;
+    delta.item_names_bytes -= static_cast<int64_t>(item.name.size());
+  }
+  add_usage(c, domain_id, delta);
+  return delta;
 }
 
 // ---- queries ----------------------------------------------------------------------------------

@@ -3,12 +3,16 @@
 // and Query from the attribute index.
 //
 // Tables
-//   sdb_domains(id PK, account, region, name, created_ms)      unique (account, region, name)
+//   sdb_domains(id PK, account, region, name, created_ms,      unique (account, region, name)
+//               item_count, item_names_bytes, attribute_name_count, attribute_names_bytes,
+//               attribute_value_count, attribute_values_bytes)   usage, kept by store_item()
 //   sdb_items(id PK, domain_id, name)                          unique (domain_id, name)
 //   sdb_attributes(id PK, domain_id, item_id, name, value)     one row per name/value pair
-//     unique (item_id, name, value): an item's values are a set, read in insertion order;
-//     index (domain_id, name, value, item_id): a predicate's value ranges become index range
-//     scans, so a selective query reads the matching rows, not the domain.
+//     index (item_id): an item's pairs, a set (store_item() never stores one twice), read in
+//     insertion order;
+//     index (domain_id, name, first 64 bytes of value, item_id): a predicate's value ranges
+//     become index range scans, so a selective query reads the matching rows, not the domain
+//     (a prefix keeps each index entry small, so a put of a 1 KiB value writes it once).
 //
 // Thread-safety: the functions take the Connection of the caller's Database::read()/write() job.
 #pragma once
@@ -27,10 +31,22 @@ namespace nimbus::sdb {
 
 void migrate(Database& db);
 
+// A domain's usage as DomainMetadata reports it: counts, and sizes in bytes of the item names,
+// the distinct attribute names and all the values. Also a change of usage (negative members).
+struct DomainStats {
+  int64_t item_count = 0, item_names_bytes = 0;
+  int64_t attribute_name_count = 0, attribute_names_bytes = 0;
+  int64_t attribute_value_count = 0, attribute_values_bytes = 0;
+  // What the 10 GB domain size limit counts (the names and values stored, without overhead).
+  int64_t bytes() const { return item_names_bytes + attribute_names_bytes + attribute_values_bytes; }
+  DomainStats& operator+=(const DomainStats& d);
+};
+
 struct DomainRecord {
   int64_t id = 0;
   std::string account, region, name;
   EpochMillis created_ms = 0;
+  DomainStats usage;  // when it was read
 };
 
 std::optional<DomainRecord> find_domain(Connection& c, std::string_view account,
@@ -43,24 +59,23 @@ std::vector<std::string> list_domains(Connection& c, std::string_view account,
                                       std::string_view region, std::string_view after,
                                       int64_t limit);
 
-struct DomainStats {
-  int64_t item_count = 0, item_names_bytes = 0;
-  int64_t attribute_name_count = 0, attribute_names_bytes = 0;
-  int64_t attribute_value_count = 0, attribute_values_bytes = 0;
-};
 DomainStats domain_stats(Connection& c, int64_t domain_id);
 
 struct ItemRecord {
   int64_t id = 0;  // 0: not stored
   std::string name;
   Attributes attributes;
+  std::vector<int64_t> attribute_ids;  // find_item(): the row of each pair of `attributes`
 };
 
 // The item with its attributes, or nullopt.
 std::optional<ItemRecord> find_item(Connection& c, int64_t domain_id, std::string_view name);
-// Makes the stored item hold exactly `attributes` (inserting, diffing or deleting rows); an item
-// left with no attributes stops existing. `item.id` is 0 for a new item.
-void store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
+// Makes the stored item hold exactly `attributes` (inserting, diffing or deleting rows; a pair
+// repeated in `attributes` is stored once); an item left with no attributes stops existing.
+// `item` is what find_item() returned, or {0, name, {}, {}} for a new item. Updates the domain's
+// usage counters and returns the change, so the caller can refuse (throw, rolling the write job
+// back) a change that takes the domain past a limit.
+DomainStats store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
                 const Attributes& attributes);
 
 // Where a page ended: the last item returned (and its sort key under `order by attribute`).

@@ -163,6 +163,19 @@ void check_expectation(const std::optional<Expectation>& x, const Attributes& cu
                                          shown(*x->value) + ")");
 }
 
+// Refuses a change (by throwing inside its write job, which rolls it back) that grows the domain
+// past the size or attribute-count limit; a change that shrinks it is always allowed.
+void check_domain_limits(const sdb::DomainStats& before, const sdb::DomainStats& change,
+                         const ServiceSettings& settings) {
+  sdb::DomainStats after = before;
+  after += change;
+  if (change.attribute_value_count > 0 &&
+      after.attribute_value_count > settings.sdb_max_domain_attributes)
+    throw errs::number_domain_attributes_exceeded(settings.sdb_max_domain_attributes);
+  if (change.bytes() > 0 && after.bytes() > settings.sdb_max_domain_bytes)
+    throw errs::number_domain_bytes_exceeded(settings.sdb_max_domain_bytes);
+}
+
 Value attributes_value(const Attributes& attributes, const std::set<std::string>* only) {
   Value list = Value::list();
   for (const auto& [n, v] : attributes) {
@@ -325,9 +338,8 @@ Result SdbService::list_domains(CallContext& context, const Value& input) {
 
 Result SdbService::domain_metadata(CallContext& context, const Value& input) {
   std::string name = required_string(input, "DomainName");
-  sdb::DomainStats st = env_.db.read([&](Connection& c) {
-    return sdb::domain_stats(c, require_domain(c, context, name).id);
-  });
+  sdb::DomainStats st =
+      env_.db.read([&](Connection& c) { return require_domain(c, context, name).usage; });
   Result r;
   r.output.set("ItemCount", st.item_count);
   r.output.set("ItemNamesSizeBytes", st.item_names_bytes);
@@ -349,11 +361,11 @@ Result SdbService::put_attributes(CallContext& context, const Value& input) {
   std::optional<Expectation> expected = expectation_of(input);
   env_.db.write([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
-    ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}});
+    ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}, {}});
     check_expectation(expected, current.attributes);
     Attributes next = apply_put(current.attributes, changes);
     if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(item);
-    sdb::store_item(c, d.id, current, next);
+    check_domain_limits(d.usage, sdb::store_item(c, d.id, current, next), env_.settings);
   });
   return {};
 }
@@ -374,12 +386,14 @@ Result SdbService::batch_put_attributes(CallContext& context, const Value& input
   }
   env_.db.write([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
+    sdb::DomainStats change;
     for (const auto& [name, changes] : batch) {
-      ItemRecord current = sdb::find_item(c, d.id, name).value_or(ItemRecord{0, name, {}});
+      ItemRecord current = sdb::find_item(c, d.id, name).value_or(ItemRecord{0, name, {}, {}});
       Attributes next = apply_put(current.attributes, changes);
       if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(name);
-      sdb::store_item(c, d.id, current, next);
+      change += sdb::store_item(c, d.id, current, next);
     }
+    check_domain_limits(d.usage, change, env_.settings);
   });
   return {};
 }

@@ -37,7 +37,7 @@ struct Fixture {
   }
   void put(const std::string& name, const Attributes& attributes) {
     db.write([&](Connection& c) {
-      ItemRecord current = find_item(c, domain, name).value_or(ItemRecord{0, name, {}});
+      ItemRecord current = find_item(c, domain, name).value_or(ItemRecord{0, name, {}, {}});
       Attributes all = current.attributes;
       all.insert(all.end(), attributes.begin(), attributes.end());
       store_item(c, domain, current, all);
@@ -116,7 +116,7 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   Fixture f;
   f.db.write([&](Connection& c) {
     for (int i = 0; i < 20000; ++i) {
-      ItemRecord item{0, "item" + std::to_string(i), {}};
+      ItemRecord item{0, "item" + std::to_string(i), {}, {}};
       store_item(c, f.domain, item,
                  {{"id", std::to_string(i)}, {"group", std::to_string(i % 1000)},
                   {"name", "n" + std::to_string(i)}});
