@@ -23,6 +23,10 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 QueryParams parse_query(std::string_view query, bool plus_as_space = true);
 // First value of a key, if present.
 std::optional<std::string> query_param(const QueryParams& params, std::string_view key);
+// The same as query_param(parse_query(query, plus_as_space), key), decoding only the keys and
+// the value found: for a look-up or two in a large body.
+std::optional<std::string> find_query_param(std::string_view query, std::string_view key,
+                                            bool plus_as_space = true);
 
 std::string base64_encode(std::string_view bytes);
 // Returns nullopt when the input is not valid base64.
