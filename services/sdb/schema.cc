@@ -51,7 +51,7 @@ DROP INDEX sdb_attributes_by_item;
 DROP INDEX sdb_attributes_by_value;
 CREATE INDEX sdb_attributes_by_item ON sdb_attributes(item_id);
 CREATE INDEX sdb_attributes_by_value
-  ON sdb_attributes(domain_id, name, substr(CAST(value AS BLOB), 1, 64), item_id);
+  ON sdb_attributes(domain_id, name, coalesce(substr(CAST(value AS BLOB), 1, 64), X''), item_id);
 ALTER TABLE sdb_domains ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sdb_domains ADD COLUMN item_names_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sdb_domains ADD COLUMN attribute_name_count INTEGER NOT NULL DEFAULT 0;
@@ -128,8 +128,11 @@ DomainStats usage_columns(Statement& s, int first) {
 
 // ---- candidate planning -----------------------------------------------------------------------
 
-// The expression of the value index (migration 2): the value's first 64 bytes.
-constexpr const char* kValuePrefix = "substr(CAST(value AS BLOB), 1, 64)";
+// The expression of the value index (migration 2) for `sql`: its first 64 bytes, as a blob
+// (coalesce: SQLite's substr() of an empty blob is NULL).
+std::string value_prefix(const std::string& sql) {
+  return "coalesce(substr(CAST(" + sql + " AS BLOB), 1, 64), X'')";
+}
 
 // SQL returning a superset of the item ids matching a condition, with ?1 the domain id and the
 // texts in `binds` as ?2, ?3, ...; nullopt when no index helps.
@@ -192,9 +195,9 @@ class Planner {
   std::string bounds(const char* column, const ValueRange& r) {
     const bool prefix = std::string_view(column) == "value";
     auto operand = [&](const std::string& text) {
-      return prefix ? "substr(CAST(" + param(text) + " AS BLOB), 1, 64)" : param(text);
+      return prefix ? value_prefix(param(text)) : param(text);
     };
-    const std::string lhs = prefix ? std::string(kValuePrefix) : std::string(column);
+    const std::string lhs = prefix ? value_prefix(column) : std::string(column);
     if (r.lo && r.hi && *r.lo == *r.hi && r.lo_inclusive && r.hi_inclusive)
       return " AND " + lhs + " = " + operand(*r.lo);
     std::string sql;
@@ -374,7 +377,7 @@ DomainStats store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
 
 QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
                     const SortOrder& order, const std::optional<Position>& after, int64_t limit,
-                    bool count_only, QueryStats* stats) {
+                    bool count_only, QueryStats* stats, const PageBudget* budget) {
   QueryStats local;
   QueryStats& st = stats ? *stats : local;
   QueryPage page;
@@ -443,6 +446,17 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
     return true;
   };
 
+  if (count_only) budget = nullptr;
+  int64_t used_bytes = 0;
+  // Whether the latest match fits the byte budget (it is counted when it does).
+  auto fits = [&](const Match& m) {
+    if (!budget) return true;
+    int64_t size = budget->size(m.item);
+    if (used_bytes > 0 && used_bytes + size > budget->max_bytes) return false;
+    used_bytes += size;
+    return true;
+  };
+
   if (natural) {
     // Item-name order: stop at the first match past the page.
     auto take = [&](Candidate&& cand) -> bool {  // false: page complete
@@ -456,7 +470,11 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
         }
         return true;
       }
-      test(std::move(cand));
+      if (test(std::move(cand)) && !fits(matches.back())) {
+        matches.pop_back();
+        page.next = Position{false, "", matches.back().item.name};
+        return false;
+      }
       return true;
     };
     if (plan) {
@@ -489,8 +507,11 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
         ++first;
     }
     size_t end = matches.size();
-    if (limit > 0 && end - first > static_cast<size_t>(limit)) {
+    if (limit > 0 && end - first > static_cast<size_t>(limit))
       end = first + static_cast<size_t>(limit);
+    for (size_t i = first; i < end; ++i)
+      if (!fits(matches[i])) end = i;  // ends the loop
+    if (end < matches.size()) {
       const Match& last = matches[end - 1];
       page.next = Position{last.has_key, last.key, last.item.name};
     }

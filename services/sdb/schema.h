@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -96,12 +97,22 @@ struct QueryPage {
   int64_t count = 0;              // count_only: the number of matches in this page
 };
 
+// A cap on a page's size in bytes (Select's 1 MB response): `size` says how many bytes an item
+// takes in the response; a page ends before the item that would take it past `max_bytes`, but
+// always holds at least one item.
+struct PageBudget {
+  int64_t max_bytes = 0;
+  std::function<int64_t(const ItemRecord&)> size;
+};
+
 // Runs a query over one domain: the items matching `where` (all items when null), in `order`
-// (item name ascending by default), after `after`, at most `limit` (0: no limit). Candidates come
-// from the attribute index when the condition allows; every candidate is then tested in memory.
-// With count_only the page's items are not kept (count says how many matched).
+// (item name ascending by default), after `after`, at most `limit` (0: no limit) and within
+// `budget` (when given; not with count_only). Candidates come from the attribute index when the
+// condition allows; every candidate is then tested in memory. With count_only the page's items
+// are not kept (count says how many matched).
 QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
                     const SortOrder& order, const std::optional<Position>& after, int64_t limit,
-                    bool count_only, QueryStats* stats = nullptr);
+                    bool count_only, QueryStats* stats = nullptr,
+                    const PageBudget* budget = nullptr);
 
 }  // namespace nimbus::sdb

@@ -14,6 +14,7 @@
 
 #include "common/encoding.h"
 #include "common/hash.h"
+#include "common/xml.h"
 #include "services/sdb/errors.h"
 #include "storage/database.h"
 
@@ -32,6 +33,10 @@ constexpr int64_t kDefaultSelectLimit = 100;
 constexpr int64_t kMaxDomainsPerPage = 100;
 constexpr int64_t kDefaultQueryItems = 100;
 constexpr int64_t kMaxQueryItems = 250;
+// "The total size of the response cannot exceed 1 MB" (SDB_API_Select): the items get all of it
+// but what the envelope and a NextToken (at most ~2.8 KB: two 1024-byte fields in base64) take.
+constexpr int64_t kMaxResponseBytes = 1024 * 1024;
+constexpr int64_t kResponseReserve = 4096;
 
 // For messages: long values are cut, as AWS does not echo a megabyte back either.
 std::string shown(const std::string& value) {
@@ -186,6 +191,27 @@ Value attributes_value(const Attributes& attributes, const std::set<std::string>
     list.push_back(std::move(a));
   }
   return list;
+}
+
+// The bytes an item takes in a Select or QueryWithAttributes response as the query codec writes
+// it: <Item><Name>n</Name><Attribute><Name>a</Name><Value>v</Value></Attribute>...</Item>.
+int64_t response_bytes(const ItemRecord& item, const std::set<std::string>* only) {
+  auto size = [](const std::string& text) { return static_cast<int64_t>(xml_escape(text).size()); };
+  int64_t bytes = static_cast<int64_t>(std::string_view("<Item><Name></Name></Item>").size()) +
+                  size(item.name);
+  for (const auto& [n, v] : item.attributes) {
+    if (only && !only->count(n)) continue;
+    bytes += static_cast<int64_t>(
+                 std::string_view("<Attribute><Name></Name><Value></Value></Attribute>").size()) +
+             size(n) + size(v);
+  }
+  return bytes;
+}
+
+// Select's 1 MB response cap for items output with `only` (nullptr: every attribute).
+sdb::PageBudget response_budget(const std::set<std::string>* only) {
+  return {kMaxResponseBytes - kResponseReserve,
+          [only](const ItemRecord& item) { return response_bytes(item, only); }};
 }
 
 std::optional<std::set<std::string>> names_filter(const Value& input) {
@@ -455,13 +481,17 @@ Result SdbService::select(CallContext& context, const Value& input) {
   sdb::SelectQuery q = sdb::parse_select(expression);
   bool count = q.output == sdb::SelectQuery::Output::Count;
   int64_t limit = q.limit ? *q.limit : (count ? 0 : kDefaultSelectLimit);
+  // The attributes output: every one, the listed ones, or none (itemName()).
   std::set<std::string> wanted(q.attributes.begin(), q.attributes.end());
+  const std::set<std::string>* only = q.output == sdb::SelectQuery::Output::All ? nullptr : &wanted;
+  sdb::PageBudget budget = response_budget(only);
   std::string hash;
   sdb::QueryPage page = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, q.domain);
     hash = query_hash(d.id, q.fingerprint);
     std::optional<sdb::Position> after = decode_token(input, hash);
-    return sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, limit, count);
+    return sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, limit, count,
+                          nullptr, &budget);
   });
   Result r;
   Value items = Value::list();
@@ -474,16 +504,7 @@ Result SdbService::select(CallContext& context, const Value& input) {
     for (const ItemRecord& it : page.items) {
       Value item = Value::map();
       item.set("Name", it.name);
-      switch (q.output) {
-        case sdb::SelectQuery::Output::ItemName:
-          item.set("Attributes", Value::list());
-          break;
-        case sdb::SelectQuery::Output::Attributes:
-          item.set("Attributes", attributes_value(it.attributes, &wanted));
-          break;
-        default:
-          item.set("Attributes", attributes_value(it.attributes, nullptr));
-      }
+      item.set("Attributes", attributes_value(it.attributes, only));
       items.push_back(std::move(item));
     }
   }
@@ -518,13 +539,14 @@ Result SdbService::query_with_attributes(CallContext& context, const Value& inpu
   }
   std::optional<std::set<std::string>> only =
       with_attributes ? names_filter(input) : std::nullopt;
+  sdb::PageBudget budget = response_budget(only ? &*only : nullptr);
   LegacyRun run = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
     LegacyRun out;
     out.hash = query_hash(d.id, q.fingerprint);
     std::optional<sdb::Position> after = decode_token(input, out.hash);
     out.page = sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, max,
-                              false);
+                              false, nullptr, with_attributes ? &budget : nullptr);
     return out;
   });
   Result r;

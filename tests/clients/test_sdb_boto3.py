@@ -279,6 +279,49 @@ class SelectTests(SdbCase):
         self.assertEqual(attrs(count["Items"][0]), {"Count": ["5000"]})
         self.assertEqual(count["Items"][0]["Name"], "Domain")
 
+    def test_select_pages_stop_at_1_mb(self):
+        # SDB_API_Select: "The total size of the response cannot exceed 1 MB ... Amazon SimpleDB
+        # automatically adjusts the number of items returned per page" and returns a NextToken.
+        # 300 items of 8 values of 1000 bytes (half of them '&', 5 bytes each once escaped):
+        # about 7.2 MB of XML, so limit 2500 pages end on size, in name and in attribute order.
+        d = self.domain()
+        for start in range(0, 300, 25):
+            self.sdb.batch_put_attributes(DomainName=d, Items=[
+                {"Name": "big%03d" % i, "Attributes": [
+                    {"Name": "n", "Value": "%03d" % i}] + [
+                    {"Name": "v%d" % k, "Value": ("&" if i % 2 else "x") * 1000}
+                    for k in range(8)]}
+                for i in range(start, start + 25)])
+        for expr, order in [("select * from `%s` limit 2500", None),
+                            ("select * from `%s` where n > '' order by n desc limit 2500", "desc"),
+                            ("select v1, v2, n from `%s` where n < '200' limit 2500", "projection")]:
+            names, token, pages = [], None, 0
+            while True:
+                kw = {"SelectExpression": expr % d}
+                if token:
+                    kw["NextToken"] = token
+                r = self.sdb.select(**kw)
+                pages += 1
+                length = int(r["ResponseMetadata"]["HTTPHeaders"]["content-length"])
+                self.assertLessEqual(length, 1024 * 1024, expr)
+                items = r.get("Items", [])
+                names += [i["Name"] for i in items]
+                if order == "projection":
+                    self.assertTrue(all(len(i["Attributes"]) == 3 for i in items))
+                token = r.get("NextToken")
+                if not token:
+                    break
+                self.assertGreater(length, 1024 * 1024 - 20000, expr)  # the page was full
+            if order == "projection":
+                expected = ["big%03d" % i for i in range(200)]
+                self.assertGreaterEqual(pages, 2)
+            else:
+                expected = ["big%03d" % i for i in range(300)]
+                self.assertGreaterEqual(pages, 7)
+            if order == "desc":
+                expected.reverse()
+            self.assertEqual(names, expected, expr)  # every item once, in order
+
     def test_select_order_by_and_projection(self):
         d = self.domain()
         for name, year in [("a", "1999"), ("b", "2005"), ("c", "1985"), ("d", "2010")]:

@@ -161,3 +161,56 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   CHECK_FALSE(scan.used_index);
   CHECK(scan.items_evaluated == 7);  // item0 fails, 5 match, 1 more proves a next page
 }
+
+TEST_CASE("sdb store: an empty value is found through the value index") {
+  Fixture f;
+  f.put("e", {{"a", ""}});
+  f.put("x", {{"a", "x"}});
+  QueryStats st;
+  CHECK(names(f.select("select * from books where a = ''", {}, &st)) == "e");
+  CHECK(st.used_index);
+  CHECK(names(f.select("select * from books where a >= ''")) == "e,x");
+  CHECK(names(f.select("select * from books where a < 'x'")) == "e");
+}
+
+TEST_CASE("sdb store: values sharing their first 64 bytes are told apart by the in-memory test") {
+  Fixture f;
+  const std::string head(64, 'h');
+  f.put("a", {{"v", head + "a"}});
+  f.put("b", {{"v", head + "b"}});
+  f.put("c", {{"v", head}});
+  CHECK(names(f.select("select * from books where v = '" + head + "b'")) == "b");
+  CHECK(names(f.select("select * from books where v > '" + head + "a'")) == "b");
+  CHECK(names(f.select("select * from books where v < '" + head + "a'")) == "c");
+}
+
+TEST_CASE("sdb store: the domain's usage counters follow every change") {
+  Fixture f;
+  auto usage = [&] { return f.db.read([&](Connection& c) { return domain_stats(c, f.domain); }); };
+  f.put("i1", {{"color", "red"}, {"color", "blue"}, {"size", "L"}});
+  f.put("item2", {{"color", "green"}});
+  DomainStats st = usage();
+  CHECK(st.item_count == 2);
+  CHECK(st.item_names_bytes == 2 + 5);
+  CHECK(st.attribute_name_count == 2);
+  CHECK(st.attribute_names_bytes == 5 + 4);
+  CHECK(st.attribute_value_count == 4);
+  CHECK(st.attribute_values_bytes == 3 + 4 + 1 + 5);
+  CHECK(st.bytes() == 7 + 9 + 13);
+  // i1 drops `size` (its last use in the domain) and a color; item2 disappears.
+  auto item = f.db.read([&](Connection& c) { return find_item(c, f.domain, "i1"); });
+  DomainStats change = f.db.write([&](Connection& c) {
+    return store_item(c, f.domain, *item, {{"color", "red"}});
+  });
+  CHECK(change.attribute_name_count == -1);
+  CHECK(change.attribute_value_count == -2);
+  item = f.db.read([&](Connection& c) { return find_item(c, f.domain, "item2"); });
+  f.db.write([&](Connection& c) { store_item(c, f.domain, *item, {}); });
+  st = usage();
+  CHECK(st.item_count == 1);
+  CHECK(st.item_names_bytes == 2);
+  CHECK(st.attribute_name_count == 1);
+  CHECK(st.attribute_names_bytes == 5);
+  CHECK(st.attribute_value_count == 1);
+  CHECK(st.attribute_values_bytes == 3);
+}
