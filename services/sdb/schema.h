@@ -39,7 +39,9 @@ struct DomainStats {
   int64_t attribute_name_count = 0, attribute_names_bytes = 0;
   int64_t attribute_value_count = 0, attribute_values_bytes = 0;
   // What the 10 GB domain size limit counts (the names and values stored, without overhead).
-  int64_t bytes() const { return item_names_bytes + attribute_names_bytes + attribute_values_bytes; }
+  int64_t bytes() const {
+    return item_names_bytes + attribute_names_bytes + attribute_values_bytes;
+  }
   DomainStats& operator+=(const DomainStats& d);
 };
 

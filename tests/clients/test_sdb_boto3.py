@@ -246,6 +246,77 @@ class ItemTests(SdbCase):
         self.assertEqual(self.code(ctx), "NoSuchDomain")
 
 
+class DomainLimitTests(unittest.TestCase):
+    # SDBLimits: a domain holds at most 10 GB and 1 billion attributes; past them PutAttributes
+    # and BatchPutAttributes fail with NumberDomainBytesExceeded / NumberDomainAttributesExceeded
+    # (409). The limits are set small here (--sdb-max-domain-bytes/-attributes); the size counts
+    # item names, attribute names and values as DomainMetadata reports them.
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Nimbus(extra_args=["--sdb-max-domain-bytes", "2000",
+                                        "--sdb-max-domain-attributes", "10"])
+        cls.sdb = client(cls.server)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def fails(self, code, call, **kw):
+        with self.assertRaises(ClientError) as ctx:
+            call(**kw)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], code)
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 409)
+        self.assertIn("this domain", ctx.exception.response["Error"]["Message"])
+
+    def test_attribute_count_limit(self):
+        d = unique()
+        self.sdb.create_domain(DomainName=d)
+        self.sdb.batch_put_attributes(DomainName=d, Items=[
+            {"Name": "i%d" % i, "Attributes": [{"Name": "a", "Value": str(k)} for k in range(3)]}
+            for i in range(3)])
+        self.sdb.put_attributes(DomainName=d, ItemName="x",
+                                Attributes=[{"Name": "a", "Value": "0"}])
+        self.fails("NumberDomainAttributesExceeded", self.sdb.put_attributes, DomainName=d,
+                   ItemName="y", Attributes=[{"Name": "a", "Value": "1"}])
+        self.fails("NumberDomainAttributesExceeded", self.sdb.batch_put_attributes, DomainName=d,
+                   Items=[{"Name": "y", "Attributes": [{"Name": "a", "Value": "1"}]}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="y")), {})
+        self.assertEqual(self.sdb.domain_metadata(DomainName=d)["AttributeValueCount"], 10)
+        # A replace keeps the count; a put of a pair the item has adds nothing; freeing one lets
+        # another in.
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "a", "Value": "new", "Replace": True}])
+        self.sdb.put_attributes(DomainName=d, ItemName="x",
+                                Attributes=[{"Name": "a", "Value": "new"}])
+        self.sdb.delete_attributes(DomainName=d, ItemName="i0",
+                                   Attributes=[{"Name": "a", "Value": "0"}])
+        self.sdb.put_attributes(DomainName=d, ItemName="y",
+                                Attributes=[{"Name": "a", "Value": "1"}])
+        self.assertEqual(self.sdb.domain_metadata(DomainName=d)["AttributeValueCount"], 10)
+
+    def test_domain_size_limit(self):
+        d = unique()
+        self.sdb.create_domain(DomainName=d)
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "v", "Value": "a" * 1000}])  # 1 + 1 + 1000 bytes
+        self.fails("NumberDomainBytesExceeded", self.sdb.put_attributes, DomainName=d,
+                   ItemName="y", Attributes=[{"Name": "v", "Value": "b" * 1000}])  # 1 + 1000 more
+        self.fails("NumberDomainBytesExceeded", self.sdb.batch_put_attributes, DomainName=d, Items=[
+            {"Name": "z", "Attributes": [{"Name": "w", "Value": "c"}]},
+            {"Name": "y", "Attributes": [{"Name": "v", "Value": "b" * 1000}]}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="z")), {})
+        m = self.sdb.domain_metadata(DomainName=d)
+        self.assertEqual(m["ItemNamesSizeBytes"] + m["AttributeNamesSizeBytes"] +
+                         m["AttributeValuesSizeBytes"], 1002)
+        self.sdb.put_attributes(DomainName=d, ItemName="y", Attributes=[
+            {"Name": "v", "Value": "b" * 997}])  # 1 + 997 more: exactly 2000 bytes, allowed
+        # At the limit a change that shrinks the domain is still allowed.
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "v", "Value": "short", "Replace": True}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="x")),
+                         {"v": ["short"]})
+
+
 class SelectTests(SdbCase):
     def test_select_pages_through_5000_items(self):
         # SDB_API_Select: limit 2500 pages with NextToken until every item is seen.
@@ -294,7 +365,8 @@ class SelectTests(SdbCase):
                 for i in range(start, start + 25)])
         for expr, order in [("select * from `%s` limit 2500", None),
                             ("select * from `%s` where n > '' order by n desc limit 2500", "desc"),
-                            ("select v1, v2, n from `%s` where n < '200' limit 2500", "projection")]:
+                            ("select v1, v2, n from `%s` where n < '200' limit 2500",
+                             "projection")]:
             names, token, pages = [], None, 0
             while True:
                 kw = {"SelectExpression": expr % d}
