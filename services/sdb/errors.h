@@ -99,6 +99,12 @@ inline ApiError invalid_number_value_tests() {
   return ApiError(400, "InvalidNumberValueTests",
                   "Too many value tests per predicate in the query expression (at most 20).");
 }
+inline ApiError request_timeout(const std::string& domain, const std::string& expression) {
+  return ApiError(408, "RequestTimeout",
+                  "A timeout occurred when attempting to query domain " + domain +
+                      " with query expression " + expression +
+                      " (queries run for at most 5 seconds; narrow it or sort by item name).");
+}
 inline ApiError too_many_requested_attributes() {
   return ApiError(400, "TooManyRequestedAttributes",
                   "Too many attributes requested (at most 256).");

@@ -50,8 +50,9 @@ CREATE INDEX sdb_attributes_by_value ON sdb_attributes(domain_id, name, value, i
 DROP INDEX sdb_attributes_by_item;
 DROP INDEX sdb_attributes_by_value;
 CREATE INDEX sdb_attributes_by_item ON sdb_attributes(item_id);
-CREATE INDEX sdb_attributes_by_value
-  ON sdb_attributes(domain_id, name, coalesce(substr(CAST(value AS BLOB), 1, 64), X''), item_id);
+ALTER TABLE sdb_attributes ADD COLUMN value_prefix BLOB NOT NULL DEFAULT X'';
+UPDATE sdb_attributes SET value_prefix = coalesce(substr(CAST(value AS BLOB), 1, 64), X'');
+CREATE INDEX sdb_attributes_by_value ON sdb_attributes(domain_id, name, value_prefix, item_id);
 ALTER TABLE sdb_domains ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sdb_domains ADD COLUMN item_names_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sdb_domains ADD COLUMN attribute_name_count INTEGER NOT NULL DEFAULT 0;
@@ -128,8 +129,10 @@ DomainStats usage_columns(Statement& s, int first) {
 
 // ---- candidate planning -----------------------------------------------------------------------
 
-// The expression of the value index (migration 2) for `sql`: its first 64 bytes, as a blob
-// (coalesce: SQLite's substr() of an empty blob is NULL).
+// sdb_attributes.value_prefix (migration 2) of the value `sql`: its first 64 bytes, as a blob
+// (coalesce: SQLite's substr() of an empty blob is NULL). A column rather than an index on the
+// expression, so that index range scans are covering (SQLite 3.40 reads the table row for an
+// expression index).
 std::string value_prefix(const std::string& sql) {
   return "coalesce(substr(CAST(" + sql + " AS BLOB), 1, 64), X'')";
 }
@@ -189,7 +192,7 @@ class Planner {
     return "?" + std::to_string(binds.size() + 1);
   }
 
-  // Item names are compared whole; attribute values through the index's 64-byte prefix, which
+  // Item names are compared whole; attribute values through their 64-byte prefix, which
   // keeps the order (a <= b implies prefix(a) <= prefix(b)), so the bounds become inclusive and
   // the scan gives a superset that the in-memory test narrows.
   std::string bounds(const char* column, const ValueRange& r) {
@@ -197,7 +200,7 @@ class Planner {
     auto operand = [&](const std::string& text) {
       return prefix ? value_prefix(param(text)) : param(text);
     };
-    const std::string lhs = prefix ? value_prefix(column) : std::string(column);
+    const std::string lhs = prefix ? "value_prefix" : column;
     if (r.lo && r.hi && *r.lo == *r.hi && r.lo_inclusive && r.hi_inclusive)
       return " AND " + lhs + " = " + operand(*r.lo);
     std::string sql;
@@ -248,8 +251,9 @@ DomainStats& DomainStats::operator+=(const DomainStats& d) {
 
 std::optional<DomainRecord> find_domain(Connection& c, std::string_view account,
                                         std::string_view region, std::string_view name) {
-  Statement& s = c.prepare(std::string("SELECT ") + kDomainColumns +
-                           " FROM sdb_domains WHERE account = ? AND region = ? AND name = ?");
+  static const std::string sql = std::string("SELECT ") + kDomainColumns +
+                                 " FROM sdb_domains WHERE account = ? AND region = ? AND name = ?";
+  Statement& s = c.prepare(sql);
   s.bind_all(account, region, name);
   if (!s.step()) return std::nullopt;
   DomainRecord d;
@@ -295,8 +299,9 @@ std::vector<std::string> list_domains(Connection& c, std::string_view account,
 }
 
 DomainStats domain_stats(Connection& c, int64_t domain_id) {
-  Statement& s = c.prepare(std::string("SELECT ") + kDomainColumns +
-                           " FROM sdb_domains WHERE id = ?");
+  static const std::string sql =
+      std::string("SELECT ") + kDomainColumns + " FROM sdb_domains WHERE id = ?";
+  Statement& s = c.prepare(sql);
   s.bind(1, domain_id);
   return s.step() ? usage_columns(s, 2) : DomainStats{};
 }
@@ -358,9 +363,10 @@ DomainStats store_item(Connection& c, int64_t domain_id, const ItemRecord& item,
     }
   for (const Pair& pair : attributes) {
     if (!kept.insert(pair).second) continue;  // stored already, or repeated in `attributes`
-    c.prepare("INSERT INTO sdb_attributes(domain_id, item_id, name, value) VALUES (?, ?, ?, ?)")
-        .bind_all(domain_id, id, pair.first, pair.second)
-        .run();
+    static const std::string insert =
+        "INSERT INTO sdb_attributes(domain_id, item_id, name, value, value_prefix) "
+        "VALUES (?1, ?2, ?3, ?4, " + value_prefix("?4") + ")";
+    c.prepare(insert).bind_all(domain_id, id, pair.first, pair.second).run();
     delta.attribute_value_count += 1;
     delta.attribute_values_bytes += static_cast<int64_t>(pair.second.size());
   }
@@ -446,20 +452,29 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
     return true;
   };
 
-  if (count_only) budget = nullptr;
   int64_t used_bytes = 0;
   // Whether the latest match fits the byte budget (it is counted when it does).
   auto fits = [&](const Match& m) {
-    if (!budget) return true;
+    if (!budget || count_only || budget->max_bytes <= 0) return true;
     int64_t size = budget->size(m.item);
     if (used_bytes > 0 && used_bytes + size > budget->max_bytes) return false;
     used_bytes += size;
     return true;
   };
 
+  std::string last_evaluated;  // the name of the last candidate tested
+  auto expired = [&] {
+    return budget && budget->expired && st.items_evaluated > 0 && budget->expired();
+  };
+
   if (natural) {
     // Item-name order: stop at the first match past the page.
     auto take = [&](Candidate&& cand) -> bool {  // false: page complete
+      if (expired()) {  // a partial page: the next one continues after what was tested
+        page.next = Position{false, "", last_evaluated};
+        return false;
+      }
+      last_evaluated = cand.name;
       if (limit > 0 && static_cast<int64_t>(matches.size()) == limit) {
         std::string last = matches.back().item.name;
         Candidate probe = cand;
@@ -488,7 +503,13 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
         if (!take({s.column_int(0), s.column_text(1)})) break;
     }
   } else {
-    while (s.step()) test({s.column_int(0), s.column_text(1)});
+    while (s.step()) {
+      if (expired()) {
+        page.timed_out = true;
+        return page;
+      }
+      test({s.column_int(0), s.column_text(1)});
+    }
     auto before = [&](bool a_has, const std::string& a_key, const std::string& a_name,
                       bool b_has, const std::string& b_key, const std::string& b_name) {
       if (order.item_name) return a_name > b_name;  // itemName() descending

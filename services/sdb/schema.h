@@ -7,10 +7,11 @@
 //               item_count, item_names_bytes, attribute_name_count, attribute_names_bytes,
 //               attribute_value_count, attribute_values_bytes)   usage, kept by store_item()
 //   sdb_items(id PK, domain_id, name)                          unique (domain_id, name)
-//   sdb_attributes(id PK, domain_id, item_id, name, value)     one row per name/value pair
+//   sdb_attributes(id PK, domain_id, item_id, name, value,     one row per name/value pair
+//                  value_prefix: the value's first 64 bytes)
 //     index (item_id): an item's pairs, a set (store_item() never stores one twice), read in
 //     insertion order;
-//     index (domain_id, name, first 64 bytes of value, item_id): a predicate's value ranges
+//     index (domain_id, name, value_prefix, item_id): a predicate's value ranges
 //     become index range scans, so a selective query reads the matching rows, not the domain
 //     (a prefix keeps each index entry small, so a put of a 1 KiB value writes it once).
 //
@@ -97,19 +98,25 @@ struct QueryPage {
   std::vector<ItemRecord> items;  // in result order, at most limit
   std::optional<Position> next;   // set when more items match after the page
   int64_t count = 0;              // count_only: the number of matches in this page
+  bool timed_out = false;         // the budget's time ran out before a sorted page was known
 };
 
-// A cap on a page's size in bytes (Select's 1 MB response): `size` says how many bytes an item
-// takes in the response; a page ends before the item that would take it past `max_bytes`, but
-// always holds at least one item.
+// What a page may cost besides its item limit. Bytes (Select's 1 MB response): `size` says how
+// many bytes an item takes in the response; a page ends before the item that would take it past
+// `max_bytes` (0: no cap), but always holds at least one item. Time (Select's 5 seconds):
+// `expired`, when set, is asked before each candidate after the first; once it says yes, an
+// item-name-ordered page ends where the evaluation got to (with a next position, possibly with
+// no items), and a query sorted by an attribute, which must see every match first, stops with
+// QueryPage::timed_out.
 struct PageBudget {
   int64_t max_bytes = 0;
   std::function<int64_t(const ItemRecord&)> size;
+  std::function<bool()> expired;
 };
 
 // Runs a query over one domain: the items matching `where` (all items when null), in `order`
 // (item name ascending by default), after `after`, at most `limit` (0: no limit) and within
-// `budget` (when given; not with count_only). Candidates come from the attribute index when the
+// `budget` (when given; its byte cap not with count_only). Candidates come from the attribute index when the
 // condition allows; every candidate is then tested in memory. With count_only the page's items
 // are not kept (count says how many matched).
 QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,

@@ -37,6 +37,8 @@ constexpr int64_t kMaxQueryItems = 250;
 // but what the envelope and a NextToken (at most ~2.8 KB: two 1024-byte fields in base64) take.
 constexpr int64_t kMaxResponseBytes = 1024 * 1024;
 constexpr int64_t kResponseReserve = 4096;
+// "Maximum query execution time: 5 seconds" (SDBLimits): then a partial page and a NextToken.
+constexpr EpochMillis kMaxQueryMillis = 5000;
 
 // For messages: long values are cut, as AWS does not echo a megabyte back either.
 std::string shown(const std::string& value) {
@@ -208,10 +210,17 @@ int64_t response_bytes(const ItemRecord& item, const std::set<std::string>* only
   return bytes;
 }
 
-// Select's 1 MB response cap for items output with `only` (nullptr: every attribute).
-sdb::PageBudget response_budget(const std::set<std::string>* only) {
-  return {kMaxResponseBytes - kResponseReserve,
-          [only](const ItemRecord& item) { return response_bytes(item, only); }};
+// A query page's 5-second budget from now, and its 1 MB response cap for items output with
+// `only` (nullptr: every attribute) when `capped`.
+sdb::PageBudget page_budget(const Clock& clock, bool capped, const std::set<std::string>* only) {
+  sdb::PageBudget b;
+  if (capped) {
+    b.max_bytes = kMaxResponseBytes - kResponseReserve;
+    b.size = [only](const ItemRecord& item) { return response_bytes(item, only); };
+  }
+  EpochMillis deadline = clock.now_ms() + kMaxQueryMillis;
+  b.expired = [&clock, deadline] { return clock.now_ms() > deadline; };
+  return b;
 }
 
 std::optional<std::set<std::string>> names_filter(const Value& input) {
@@ -484,7 +493,7 @@ Result SdbService::select(CallContext& context, const Value& input) {
   // The attributes output: every one, the listed ones, or none (itemName()).
   std::set<std::string> wanted(q.attributes.begin(), q.attributes.end());
   const std::set<std::string>* only = q.output == sdb::SelectQuery::Output::All ? nullptr : &wanted;
-  sdb::PageBudget budget = response_budget(only);
+  sdb::PageBudget budget = page_budget(env_.clock, true, only);
   std::string hash;
   sdb::QueryPage page = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, q.domain);
@@ -493,6 +502,7 @@ Result SdbService::select(CallContext& context, const Value& input) {
     return sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, limit, count,
                           nullptr, &budget);
   });
+  if (page.timed_out) throw errs::request_timeout(q.domain, expression);
   Result r;
   Value items = Value::list();
   if (count) {
@@ -539,16 +549,18 @@ Result SdbService::query_with_attributes(CallContext& context, const Value& inpu
   }
   std::optional<std::set<std::string>> only =
       with_attributes ? names_filter(input) : std::nullopt;
-  sdb::PageBudget budget = response_budget(only ? &*only : nullptr);
+  sdb::PageBudget budget = page_budget(env_.clock, with_attributes, only ? &*only : nullptr);
   LegacyRun run = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
     LegacyRun out;
     out.hash = query_hash(d.id, q.fingerprint);
     std::optional<sdb::Position> after = decode_token(input, out.hash);
     out.page = sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, max,
-                              false, nullptr, with_attributes ? &budget : nullptr);
+                              false, nullptr, &budget);
     return out;
   });
+  if (run.page.timed_out)
+    throw errs::request_timeout(domain, input.string_or("QueryExpression", ""));
   Result r;
   Value list = Value::list();
   for (const ItemRecord& it : run.page.items) {
