@@ -80,43 +80,41 @@ std::string uri_decode(std::string_view in, bool plus_as_space) {
   return out;
 }
 
-QueryParams parse_query(std::string_view query, bool plus_as_space) {
-  QueryParams out;
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view part = query.substr(pos, amp - pos);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      if (eq == std::string_view::npos) {
-        out.emplace_back(uri_decode(part, plus_as_space), std::string());
-      } else {
-        out.emplace_back(uri_decode(part.substr(0, eq), plus_as_space),
-                         uri_decode(part.substr(eq + 1), plus_as_space));
-      }
-    }
-    pos = amp + 1;
-  }
-  return out;
-}
-
-std::optional<std::string> find_query_param(std::string_view query, std::string_view key,
-                                            bool plus_as_space) {
+void split_query(std::string_view query, const QuerySegmentFn& fn) {
   size_t pos = 0;
   while (pos < query.size()) {
     size_t amp = query.find('&', pos);
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view part = query.substr(pos, amp - pos);
     pos = amp + 1;
+    if (part.empty()) continue;
     size_t eq = part.find('=');
-    std::string_view raw_key = part.substr(0, eq);
-    if (part.empty() || raw_key.size() < key.size()) continue;  // decoding never lengthens
-    if (uri_decode(raw_key, plus_as_space) != key) continue;
-    return eq == std::string_view::npos ? std::string()
-                                        : uri_decode(part.substr(eq + 1), plus_as_space);
+    std::optional<std::string_view> value;
+    if (eq != std::string_view::npos) value = part.substr(eq + 1);
+    if (!fn(part.substr(0, eq), value)) return;
   }
-  return std::nullopt;
+}
+
+QueryParams parse_query(std::string_view query, bool plus_as_space) {
+  QueryParams out;
+  split_query(query, [&](std::string_view key, std::optional<std::string_view> value) {
+    out.emplace_back(uri_decode(key, plus_as_space),
+                     value ? uri_decode(*value, plus_as_space) : std::string());
+    return true;
+  });
+  return out;
+}
+
+std::optional<std::string> find_query_param(std::string_view query, std::string_view key,
+                                            bool plus_as_space) {
+  std::optional<std::string> found;
+  split_query(query, [&](std::string_view raw_key, std::optional<std::string_view> value) {
+    if (raw_key.size() < key.size()) return true;  // decoding never lengthens
+    if (uri_decode(raw_key, plus_as_space) != key) return true;
+    found = value ? uri_decode(*value, plus_as_space) : std::string();
+    return false;
+  });
+  return found;
 }
 
 std::optional<std::string> query_param(const QueryParams& params, std::string_view key) {

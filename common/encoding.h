@@ -2,6 +2,7 @@
 // form-urlencoded parsing, base64 and hex. Everything else calls these.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@ std::string uri_decode(std::string_view in, bool plus_as_space = false);
 // Parses "a=1&b=2&c" (query string or form body) into decoded pairs, in order. A key without
 // '=' gets an empty value. Empty segments are skipped.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
+// Splits "a=1&b=2&c" into its non-empty segments, still percent-encoded: fn(key, value) for each
+// in order, value nullopt when the segment has no '='; stops when fn returns false.
+using QuerySegmentFn =
+    std::function<bool(std::string_view key, std::optional<std::string_view> value)>;
+void split_query(std::string_view query, const QuerySegmentFn& fn);
 QueryParams parse_query(std::string_view query, bool plus_as_space = true);
 // First value of a key, if present.
 std::optional<std::string> query_param(const QueryParams& params, std::string_view key);
