@@ -73,10 +73,14 @@ void check_length(const char* parameter, const std::string& value, bool may_be_e
     throw errs::invalid_parameter(parameter, value, "The empty string is not allowed.");
 }
 
+// The ItemName of a call, or (member "Name") of one item of a batch, Item.N.ItemName on the wire.
 std::string item_name_of(const Value& input, const char* member = "ItemName") {
-  std::string name = required_string(input, member);
-  check_length("ItemName", name, false);
-  return name;
+  std::optional<std::string> name = input.get_string(member);
+  if (!name)
+    throw errs::missing_parameter(std::string_view(member) == "Name" ? "Item.ItemName"
+                                                                      : "ItemName");
+  check_length("ItemName", *name, false);
+  return *name;
 }
 
 struct AttributeChange {

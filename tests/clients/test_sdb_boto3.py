@@ -14,10 +14,10 @@ from botocore.exceptions import ClientError
 from harness import (ACCESS_KEY, SECOND_ACCESS_KEY, SECOND_SECRET_KEY, SECRET_KEY, Nimbus)
 
 
-def client(server, key=ACCESS_KEY, secret=SECRET_KEY):
+def client(server, key=ACCESS_KEY, secret=SECRET_KEY, config=None):
     return boto3.client("sdb", endpoint_url=server.endpoint, region_name="us-east-1",
                         aws_access_key_id=key, aws_secret_access_key=secret,
-                        config=Config(retries={"total_max_attempts": 1}))
+                        config=config or Config(retries={"total_max_attempts": 1}))
 
 
 def unique(prefix="dom"):
@@ -212,6 +212,14 @@ class ItemTests(SdbCase):
             self.sdb.batch_delete_attributes(DomainName=d, Items=[{"Name": "i3"}, {"Name": "i3"}])
         self.assertEqual(self.code(ctx), "DuplicateItemName")
         self.assertEqual(self.sdb.domain_metadata(DomainName=d)["ItemCount"], 23)
+        # An item without its name (botocore would refuse to send it): Item.N.ItemName.
+        raw = client(self.server, config=Config(parameter_validation=False,
+                                                retries={"total_max_attempts": 1}))
+        with self.assertRaises(ClientError) as ctx:
+            raw.batch_put_attributes(DomainName=d, Items=[
+                {"Attributes": [{"Name": "n", "Value": "1"}]}])
+        self.assertEqual(self.code(ctx), "MissingParameter")
+        self.assertIn("Item.ItemName", ctx.exception.response["Error"]["Message"])
 
     def test_limits_leave_state_unchanged(self):
         d = self.domain()
