@@ -2,10 +2,13 @@
 // query runner. See services/sdb/schema.h for the tables.
 //
 // run_query() plans candidates from the condition: a predicate's value_ranges() become range
-// scans of the (domain_id, name, value) index, and/or become INTERSECT/UNION of those scans, and
-// conditions no index can answer (not, is null, != alone) fall back to a scan of the domain's
-// items in name order. Each candidate's attributes are then read and the whole condition is
-// tested in memory, so the index only has to give a superset of the matches.
+// scans of the (domain_id, name, value_prefix) index, and/or become INTERSECT/UNION of those
+// scans, and conditions no index can answer (not, is null, != alone) fall back to a scan of the
+// domain's items in name order. Each candidate's attributes are then read and the whole condition
+// is tested in memory, so the index only has to give a superset of the matches. A page ends at
+// its limit, at its PageBudget (response bytes, execution time), or when the matches run out.
+//
+// store_item() keeps the domain's usage counters (sdb_domains) in step with every row it writes.
 #include "services/sdb/schema.h"
 
 #include <algorithm>
@@ -148,6 +151,19 @@ class Planner {
     std::optional<std::string> sql = plan_node(c);
     if (!sql) binds.resize(mark);  // a discarded branch leaves no parameters behind
     return sql;
+  }
+
+  // For a predicate on an attribute: an SQL test (for EXISTS) that item i has a value of the
+  // attribute in one of its ranges (every value when the test has no ranges), binds as plan().
+  std::string exists(const Condition& c) {
+    std::string sql = "SELECT 1 FROM sdb_attributes AS a WHERE a.item_id = i.id AND a.name = " +
+                      param(c.attribute);
+    std::optional<std::vector<ValueRange>> ranges = value_ranges(c.test);
+    if (!ranges) return sql;
+    std::string any;
+    for (const ValueRange& r : *ranges)
+      any += (any.empty() ? "(1" : " OR (1") + bounds("value", r) + ")";
+    return sql + " AND (" + (any.empty() ? "0" : any) + ")";
   }
 
  private:
@@ -388,7 +404,7 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
   QueryStats& st = stats ? *stats : local;
   QueryPage page;
   const bool natural = default_order(order);
-  const std::string after_name = after && natural ? after->name : std::string();
+  std::string after_name = after && natural ? after->name : std::string();
 
   // Counting every item of the domain needs no attributes.
   if (count_only && !where) {
@@ -406,26 +422,6 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
     }
     return page;
   }
-
-  // Candidates: from the index when the condition allows, else every item after the position.
-  std::vector<Candidate> candidates;
-  std::optional<std::string> plan;
-  Planner planner;
-  if (where) plan = planner.plan(*where);
-  std::string sql;
-  if (plan) {
-    st.used_index = true;
-    sql = "SELECT i.id, i.name FROM (SELECT DISTINCT item_id FROM (" + *plan +
-          ")) AS c CROSS JOIN sdb_items AS i ON i.id = c.item_id WHERE i.name > ?" +
-          std::to_string(planner.binds.size() + 2);
-  } else {
-    sql = "SELECT id, name FROM sdb_items WHERE domain_id = ?1 AND name > ?2 ORDER BY name";
-  }
-  Statement s(c.handle(), sql);
-  s.bind(1, domain_id);
-  int index = 2;
-  for (const std::string& b : planner.binds) s.bind(index++, b);
-  s.bind(index, after_name);
 
   struct Match {
     ItemRecord item;
@@ -467,83 +463,146 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
     return budget && budget->expired && st.items_evaluated > 0 && budget->expired();
   };
 
-  if (natural) {
-    // Item-name order: stop at the first match past the page.
-    auto take = [&](Candidate&& cand) -> bool {  // false: page complete
-      if (expired()) {  // a partial page: the next one continues after what was tested
-        page.next = Position{false, "", last_evaluated};
-        return false;
-      }
-      last_evaluated = cand.name;
-      if (limit > 0 && static_cast<int64_t>(matches.size()) == limit) {
-        std::string last = matches.back().item.name;
-        Candidate probe = cand;
-        if (test(std::move(probe))) {
-          matches.pop_back();
-          page.next = Position{false, "", last};
-          return false;
-        }
-        return true;
-      }
-      if (test(std::move(cand)) && !fits(matches.back())) {
+  // Item-name order: test candidates in order, stop at the first match past the page.
+  auto take = [&](Candidate&& cand) -> bool {  // false: page complete
+    if (expired()) {  // a partial page: the next one continues after what was tested
+      page.next = Position{false, "", last_evaluated};
+      return false;
+    }
+    last_evaluated = cand.name;
+    if (limit > 0 && static_cast<int64_t>(matches.size()) == limit) {
+      std::string last = matches.back().item.name;
+      Candidate probe = cand;
+      if (test(std::move(probe))) {
         matches.pop_back();
-        page.next = Position{false, "", matches.back().item.name};
+        page.next = Position{false, "", last};
         return false;
       }
       return true;
-    };
+    }
+    if (test(std::move(cand)) && !fits(matches.back())) {
+      matches.pop_back();
+      page.next = Position{false, "", matches.back().item.name};
+      return false;
+    }
+    return true;
+  };
+
+  auto finish = [&]() -> QueryPage {
+    page.count = static_cast<int64_t>(matches.size());
+    if (!count_only)
+      for (Match& m : matches) page.items.push_back(std::move(m.item));
+    return std::move(page);
+  };
+
+  // Candidates: from the index when the condition allows, else every item after the position.
+  std::optional<std::string> plan;
+  Planner planner;
+  if (where) plan = planner.plan(*where);
+
+  // Item-name order over one attribute's predicate, which may match most of the domain: first
+  // walk up to `walk` items in name order, testing those the index says have a value in range,
+  // as most pages of an unselective query end there; otherwise the full candidate set (every
+  // index match, sorted by name) continues after the walk.
+  if (natural && plan && !count_only && limit > 0 && where->kind == Condition::Kind::Predicate &&
+      !where->item_name) {
+    st.used_index = true;
+    Planner probe;
+    std::string exists = probe.exists(*where);
+    const int64_t walk = std::clamp<int64_t>(4 * (limit + 1), 100, 10000);
+    const size_t n = probe.binds.size();
+    Statement w(c.handle(), "SELECT id, name, EXISTS (" + exists +
+                                ") FROM (SELECT id, name FROM sdb_items WHERE domain_id = ?1 "
+                                "AND name > ?" + std::to_string(n + 2) + " ORDER BY name LIMIT ?" +
+                                std::to_string(n + 3) + ") AS i ORDER BY name");
+    w.bind(1, domain_id);
+    int index = 2;
+    for (const std::string& b : probe.binds) w.bind(index++, b);
+    w.bind(index++, after_name);
+    w.bind(index, walk);
+    int64_t walked = 0;
+    bool complete = false;
+    while (!complete && w.step()) {
+      ++walked;
+      ++st.items_read;
+      after_name = w.column_text(1);
+      if (w.column_int(2) != 0) complete = !take({w.column_int(0), after_name});
+    }
+    if (complete || walked < walk) return finish();
+  }
+
+  std::string sql;
+  if (plan) {
+    st.used_index = true;
+    sql = "SELECT i.id, i.name FROM (SELECT DISTINCT item_id FROM (" + *plan +
+          ")) AS c CROSS JOIN sdb_items AS i ON i.id = c.item_id WHERE i.name > ?" +
+          std::to_string(planner.binds.size() + 2);
+  } else {
+    sql = "SELECT id, name FROM sdb_items WHERE domain_id = ?1 AND name > ?2 ORDER BY name";
+  }
+  Statement s(c.handle(), sql);
+  s.bind(1, domain_id);
+  int index = 2;
+  for (const std::string& b : planner.binds) s.bind(index++, b);
+  s.bind(index, after_name);
+
+  if (natural) {
     if (plan) {
-      while (s.step()) candidates.push_back({s.column_int(0), s.column_text(1)});
+      std::vector<Candidate> candidates;
+      while (s.step()) {
+        ++st.items_read;
+        candidates.push_back({s.column_int(0), s.column_text(1)});
+      }
       std::sort(candidates.begin(), candidates.end(),
                 [](const Candidate& a, const Candidate& b) { return a.name < b.name; });
       for (Candidate& cand : candidates)
         if (!take(std::move(cand))) break;
     } else {
-      while (s.step())
+      while (s.step()) {
+        ++st.items_read;
         if (!take({s.column_int(0), s.column_text(1)})) break;
-    }
-  } else {
-    while (s.step()) {
-      if (expired()) {
-        page.timed_out = true;
-        return page;
       }
-      test({s.column_int(0), s.column_text(1)});
     }
-    auto before = [&](bool a_has, const std::string& a_key, const std::string& a_name,
-                      bool b_has, const std::string& b_key, const std::string& b_name) {
-      if (order.item_name) return a_name > b_name;  // itemName() descending
-      if (a_has != b_has) return a_has;             // items without the attribute last
-      if (a_key != b_key) return order.descending ? a_key > b_key : a_key < b_key;
-      return a_name < b_name;
-    };
-    std::sort(matches.begin(), matches.end(), [&](const Match& a, const Match& b) {
-      return before(a.has_key, a.key, a.item.name, b.has_key, b.key, b.item.name);
-    });
-    size_t first = 0;
-    if (after) {
-      while (first < matches.size() &&
-             !before(after->has_key, after->key, after->name, matches[first].has_key,
-                     matches[first].key, matches[first].item.name))
-        ++first;
-    }
-    size_t end = matches.size();
-    if (limit > 0 && end - first > static_cast<size_t>(limit))
-      end = first + static_cast<size_t>(limit);
-    for (size_t i = first; i < end; ++i)
-      if (!fits(matches[i])) end = i;  // ends the loop
-    if (end < matches.size()) {
-      const Match& last = matches[end - 1];
-      page.next = Position{last.has_key, last.key, last.item.name};
-    }
-    matches = std::vector<Match>(std::make_move_iterator(matches.begin() + first),
-                                 std::make_move_iterator(matches.begin() + end));
+    return finish();
   }
 
-  page.count = static_cast<int64_t>(matches.size());
-  if (!count_only)
-    for (Match& m : matches) page.items.push_back(std::move(m.item));
-  return page;
+  while (s.step()) {
+    if (expired()) {
+      page.timed_out = true;
+      return page;
+    }
+    ++st.items_read;
+    test({s.column_int(0), s.column_text(1)});
+  }
+  auto before = [&](bool a_has, const std::string& a_key, const std::string& a_name, bool b_has,
+                    const std::string& b_key, const std::string& b_name) {
+    if (order.item_name) return a_name > b_name;  // itemName() descending
+    if (a_has != b_has) return a_has;             // items without the attribute last
+    if (a_key != b_key) return order.descending ? a_key > b_key : a_key < b_key;
+    return a_name < b_name;
+  };
+  std::sort(matches.begin(), matches.end(), [&](const Match& a, const Match& b) {
+    return before(a.has_key, a.key, a.item.name, b.has_key, b.key, b.item.name);
+  });
+  size_t first = 0;
+  if (after) {
+    while (first < matches.size() &&
+           !before(after->has_key, after->key, after->name, matches[first].has_key,
+                   matches[first].key, matches[first].item.name))
+      ++first;
+  }
+  size_t end = matches.size();
+  if (limit > 0 && end - first > static_cast<size_t>(limit))
+    end = first + static_cast<size_t>(limit);
+  for (size_t i = first; i < end; ++i)
+    if (!fits(matches[i])) end = i;  // ends the loop
+  if (end < matches.size()) {
+    const Match& last = matches[end - 1];
+    page.next = Position{last.has_key, last.key, last.item.name};
+  }
+  matches = std::vector<Match>(std::make_move_iterator(matches.begin() + first),
+                               std::make_move_iterator(matches.begin() + end));
+  return finish();
 }
 
 }  // namespace nimbus::sdb

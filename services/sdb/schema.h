@@ -91,6 +91,7 @@ struct Position {
 
 struct QueryStats {
   int64_t items_evaluated = 0;  // items whose attributes were read and tested
+  int64_t items_read = 0;       // item rows read: candidates from the index, or items walked
   bool used_index = false;      // candidates came from index ranges, not a scan of the domain
 };
 

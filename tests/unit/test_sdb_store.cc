@@ -4,6 +4,7 @@
 // items evaluated) while a condition no index answers falls back to a scan.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "services/sdb/query.h"
@@ -249,4 +250,41 @@ TEST_CASE("sdb store: a query out of time returns what it has and continues afte
   CHECK(empty.next->name == "i2");
   // A sorted query must see every match first: it times out instead.
   CHECK(f.select("select * from books where n > '' order by n", {}, nullptr, &none).timed_out);
+}
+
+TEST_CASE("sdb store: a page of a predicate most items match reads about a page of items") {
+  Fixture f;
+  f.db.write([&](Connection& c) {
+    for (int i = 0; i < 5000; ++i) {
+      char name[16];
+      std::snprintf(name, sizeof name, "item%05d", i);
+      ItemRecord item{0, name, {}, {}};
+      store_item(c, f.domain, item,
+                 {{"kind", "seed"}, {"sparse", i % 50 == 0 ? "yes" : "no"}});
+    }
+  });
+  QueryStats st;
+  QueryPage page = f.select("select * from books where kind = 'seed' limit 100", {}, &st);
+  CHECK(page.items.size() == 100);
+  CHECK(page.items.front().name == "item00000");
+  CHECK(st.items_read <= 404);  // the walk, not all 5000 index matches
+  CHECK(st.items_evaluated == 101);
+  // A predicate the walk finds too few matches for continues from the index, in order, and
+  // pages through every match once.
+  std::string seen, expected;
+  for (int i = 0; i < 5000; i += 50) {
+    char name[16];
+    std::snprintf(name, sizeof name, "item%05d,", i);
+    expected += name;
+  }
+  std::optional<Position> after;
+  int pages = 0;
+  do {
+    QueryPage p = f.select("select * from books where sparse = 'yes' limit 7", after);
+    for (const ItemRecord& i : p.items) seen += i.name + ",";
+    after = p.next;
+    REQUIRE(++pages < 100);
+  } while (after);
+  CHECK(seen == expected);
+  CHECK(pages == 15);
 }
