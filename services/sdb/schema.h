@@ -117,9 +117,10 @@ struct PageBudget {
 
 // Runs a query over one domain: the items matching `where` (all items when null), in `order`
 // (item name ascending by default), after `after`, at most `limit` (0: no limit) and within
-// `budget` (when given; its byte cap not with count_only). Candidates come from the attribute index when the
-// condition allows; every candidate is then tested in memory. With count_only the page's items
-// are not kept (count says how many matched).
+// `budget` (when given; its byte cap not with count_only). Candidates come from the attribute
+// index when the condition allows (for one attribute's predicate in name order, a bounded walk
+// of the items in name order comes first); every candidate is then tested in memory. With
+// count_only the page's items are not kept (count says how many matched).
 QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
                     const SortOrder& order, const std::optional<Position>& after, int64_t limit,
                     bool count_only, QueryStats* stats = nullptr,
