@@ -105,19 +105,13 @@ std::string s3_canonical_resource(std::string_view path, std::string_view query,
   if (out.empty()) out = "/";
   // (raw key, "key" or "key=decoded value"), stable-sorted by key as botocore and boto 2 do.
   std::vector<std::pair<std::string_view, std::string>> subs;
-  size_t pos = 0;
-  while (pos < query.size()) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view part = query.substr(pos, amp - pos);
-    pos = amp + 1;
-    size_t eq = part.find('=');
-    std::string_view key = part.substr(0, eq);
-    if (!is_sub_resource(key)) continue;
+  split_query(query, [&](std::string_view key, std::optional<std::string_view> value) {
+    if (!is_sub_resource(key)) return true;
     std::string item(key);
-    if (eq != std::string_view::npos) item.append("=").append(uri_decode(part.substr(eq + 1)));
+    if (value) item.append("=").append(uri_decode(*value));
     subs.emplace_back(key, std::move(item));
-  }
+    return true;
+  });
   std::stable_sort(subs.begin(), subs.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < subs.size(); ++i) {

@@ -184,11 +184,12 @@ def write(report, md_path, svg_path):
             row.append("n/a" if not c.ok else "%s ms · %s µs" % (
                 fmt_num(c.p99, 2), fmt_num(c.cpu, 1) if c.cpu is not None else "?"))
         L.append("| " + " | ".join(row) + " |")
-    L.append("")
-    L.append("Bytes/s for the large transfers: " + "; ".join(
-        "%s %s: %s MB/s" % (s, label, fmt_num(table[(s, label)].bps / 1e6, 1))
-        for label in LARGE_OPS for s in servers
-        if (s, label) in table and table[(s, label)].ok) + ".")
+    transfers = ["%s %s: %s MB/s" % (s, label, fmt_num(table[(s, label)].bps / 1e6, 1))
+                 for label in LARGE_OPS for s in servers  # absent when --ops left them out
+                 if (s, label) in table and table[(s, label)].ok]
+    if transfers:
+        L.append("")
+        L.append("Bytes/s for the large transfers: " + "; ".join(transfers) + ".")
     L.append("")
     L.append("## Start-up and memory")
     L.append("")

@@ -40,63 +40,81 @@ constexpr std::array<int8_t, 256> kBase64Reverse = make_base64_reverse();
 
 }  // namespace
 
+// Both write through a pointer into a string sized for the worst case: appending a character at
+// a time costs a capacity check per byte, which showed in profiles of 1 KiB form values.
 std::string uri_encode(std::string_view in, bool encode_slash) {
-  std::string out;
-  out.reserve(in.size() + in.size() / 4);
+  std::string out(in.size() * 3, '\0');
+  char* o = out.data();
   for (char ch : in) {
     auto c = static_cast<unsigned char>(ch);
     if (kUnreserved[c] || (c == '/' && !encode_slash)) {
-      out.push_back(ch);
+      *o++ = ch;
     } else {
-      out.push_back('%');
-      out.push_back(kHexUpper[c >> 4]);
-      out.push_back(kHexUpper[c & 15]);
+      *o++ = '%';
+      *o++ = kHexUpper[c >> 4];
+      *o++ = kHexUpper[c & 15];
     }
   }
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
 
 std::string uri_decode(std::string_view in, bool plus_as_space) {
-  std::string out;
-  out.reserve(in.size());
+  std::string out(in.size(), '\0');
+  char* o = out.data();
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%' && i + 2 < in.size()) {
       int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
+        *o++ = static_cast<char>(hi * 16 + lo);
         i += 2;
         continue;
       }
-      out.push_back(c);
     } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
+      c = ' ';
     }
+    *o++ = c;
   }
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
+}
+
+void split_query(std::string_view query, const QuerySegmentFn& fn) {
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view part = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::optional<std::string_view> value;
+    if (eq != std::string_view::npos) value = part.substr(eq + 1);
+    if (!fn(part.substr(0, eq), value)) return;
+  }
 }
 
 QueryParams parse_query(std::string_view query, bool plus_as_space) {
   QueryParams out;
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view part = query.substr(pos, amp - pos);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      if (eq == std::string_view::npos) {
-        out.emplace_back(uri_decode(part, plus_as_space), std::string());
-      } else {
-        out.emplace_back(uri_decode(part.substr(0, eq), plus_as_space),
-                         uri_decode(part.substr(eq + 1), plus_as_space));
-      }
-    }
-    pos = amp + 1;
-  }
+  split_query(query, [&](std::string_view key, std::optional<std::string_view> value) {
+    out.emplace_back(uri_decode(key, plus_as_space),
+                     value ? uri_decode(*value, plus_as_space) : std::string());
+    return true;
+  });
   return out;
+}
+
+std::optional<std::string> find_query_param(std::string_view query, std::string_view key,
+                                            bool plus_as_space) {
+  std::optional<std::string> found;
+  split_query(query, [&](std::string_view raw_key, std::optional<std::string_view> value) {
+    if (raw_key.size() < key.size()) return true;  // decoding never lengthens
+    if (uri_decode(raw_key, plus_as_space) != key) return true;
+    found = value ? uri_decode(*value, plus_as_space) : std::string();
+    return false;
+  });
+  return found;
 }
 
 std::optional<std::string> query_param(const QueryParams& params, std::string_view key) {

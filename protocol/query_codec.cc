@@ -175,7 +175,7 @@ void json_value(JsonWriter& w, const Shape* shape, const Value* v) {
 }  // namespace
 
 bool wants_json_response(const HttpRequest& request) {
-  std::optional<std::string> type = query_param(query::request_params(request), "ContentType");
+  std::optional<std::string> type = query::request_param(request, "ContentType");
   return type && iequals(*type, "JSON");
 }
 

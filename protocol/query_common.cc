@@ -410,23 +410,34 @@ std::string format_double(double d) {
 
 }  // namespace
 
+namespace {
+
+// Whether the body holds parameters: a buffered form, or a body without a Content-Type.
+bool form_body(const HttpRequest& request) {
+  if (!request.body_buffered || request.body.empty()) return false;
+  const std::string* type = request.header("Content-Type");
+  if (!type || type->empty()) return true;
+  std::string lower(*type);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("application/x-www-form-urlencoded") != std::string::npos;
+}
+
+}  // namespace
+
 QueryParams request_params(const HttpRequest& request) {
   QueryParams params = parse_query(request.query, true);
-  if (request.body_buffered && !request.body.empty()) {
-    const std::string* type = request.header("Content-Type");
-    bool form = !type || type->empty();
-    if (type) {
-      std::string lower(*type);
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      form = form || lower.find("application/x-www-form-urlencoded") != std::string::npos;
-    }
-    if (form) {
-      QueryParams body = parse_query(request.body, true);
-      params.insert(params.end(), std::make_move_iterator(body.begin()),
-                    std::make_move_iterator(body.end()));
-    }
+  if (form_body(request)) {
+    QueryParams body = parse_query(request.body, true);
+    params.insert(params.end(), std::make_move_iterator(body.begin()),
+                  std::make_move_iterator(body.end()));
   }
   return params;
+}
+
+std::optional<std::string> request_param(const HttpRequest& request, std::string_view key) {
+  std::optional<std::string> v = find_query_param(request.query, key);
+  if (!v && form_body(request)) v = find_query_param(request.body, key);
+  return v;
 }
 
 Value decode_params(const QueryParams& params, const Shape& input, Dialect dialect) {

@@ -29,6 +29,8 @@ enum class Dialect { Query, Ec2 };
 // The request's parameters: the URL query string, then the body when it is a form (POST
 // application/x-www-form-urlencoded, or a body without a Content-Type). Decoded, in order.
 QueryParams request_params(const HttpRequest& request);
+// The first value of `key` among request_params(request), decoding only what it looks at.
+std::optional<std::string> request_param(const HttpRequest& request, std::string_view key);
 
 // Walks `input` over the parameters and returns the Map of the members that were present.
 // Signature and protocol parameters (Action, Version, AWSAccessKeyId, Signature*, Timestamp,

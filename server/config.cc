@@ -36,6 +36,8 @@ po::options_description make_options(Config& c, std::string& auth, std::string& 
     ("region", po::value(&c.services.default_region)->default_value(c.services.default_region), "region used when a request names none")
     ("s3-base-domain", po::value(&c.services.s3_base_domain)->default_value(c.services.s3_base_domain), "virtual-host S3: <bucket>.<domain> and <bucket>.s3.<domain>")
     ("sdb-max-domains", po::value(&c.services.sdb_max_domains)->default_value(c.services.sdb_max_domains), "SimpleDB domains per account")
+    ("sdb-max-domain-bytes", po::value(&c.services.sdb_max_domain_bytes)->default_value(c.services.sdb_max_domain_bytes), "SimpleDB bytes of names and values per domain (NumberDomainBytesExceeded past it)")
+    ("sdb-max-domain-attributes", po::value(&c.services.sdb_max_domain_attributes)->default_value(c.services.sdb_max_domain_attributes), "SimpleDB attribute name/value pairs per domain (NumberDomainAttributesExceeded past it)")
     ("threads", po::value(&c.threads)->default_value(0), "network threads (0: one per core)")
     ("handler-threads", po::value(&c.handler_threads)->default_value(0), "request handler threads (0: 16 per network thread)")
     ("durability", po::value(&durability)->default_value("normal"), "off | normal (survives kill -9) | full (fsync every commit)")
@@ -132,6 +134,9 @@ Command parse_command_line(int argc, char** argv) {
   if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
   if (c.handler_threads == 0) c.handler_threads = 16 * c.threads;
   if (c.idle_timeout_seconds <= 0) throw std::runtime_error("--idle-timeout must be > 0");
+  if (c.services.sdb_max_domains <= 0 || c.services.sdb_max_domain_bytes <= 0 ||
+      c.services.sdb_max_domain_attributes <= 0)
+    throw std::runtime_error("--sdb-max-domains and --sdb-max-domain-* must be > 0");
   return command;
 }
 

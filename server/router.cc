@@ -113,21 +113,21 @@ Route Router::route(const HttpRequest& request, bool body_available) const {
     return r;
   }
 
-  // 3. Action + Version in the query string or the form body.
-  QueryParams params = parse_query(request.query);
+  // 3. Action + Version in the query string or the form body (the query string's first).
   bool form = request.method == "POST" && is_form(request);
-  if (form) {
-    if (!body_available) {
-      r.needs_body = true;
-      r.rule = "needs-body";
-      return r;
-    }
-    QueryParams body = parse_query(request.body);
-    params.insert(params.end(), body.begin(), body.end());
+  if (form && !body_available) {
+    r.needs_body = true;
+    r.rule = "needs-body";
+    return r;
   }
-  auto action = query_param(params, "Action");
+  auto param = [&](std::string_view key) {
+    std::optional<std::string> v = find_query_param(request.query, key);
+    if (!v && form) v = find_query_param(request.body, key);
+    return v;
+  };
+  std::optional<std::string> action = param("Action");
   if (action) {
-    std::string service = service_for_version(query_param(params, "Version").value_or(""));
+    std::string service = service_for_version(param("Version").value_or(""));
     if (!service.empty()) {
       r.service = service;
       r.protocol = default_protocol(service);

@@ -33,6 +33,10 @@ struct ServiceSettings {
   std::string default_region = "us-east-1";
   std::string s3_base_domain = "localhost";  // virtual-host S3: <bucket>.<base> and <bucket>.s3.<base>
   int sdb_max_domains = 250;
+  // SimpleDB's per-domain limits: bytes of item names, attribute names and values (10 GB), and
+  // attribute name/value pairs (1 billion).
+  int64_t sdb_max_domain_bytes = int64_t{10} * 1024 * 1024 * 1024;
+  int64_t sdb_max_domain_attributes = 1000000000;
 };
 
 // What every service is built with. References outlive the services.

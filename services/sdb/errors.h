@@ -4,6 +4,7 @@
 // The query codec writes them as <Response><Errors><Error><Code/><Message/><BoxUsage/>...
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/error.h"
@@ -28,6 +29,16 @@ inline ApiError no_such_domain() {
 inline ApiError number_domains_exceeded(int limit) {
   return ApiError(409, "NumberDomainsExceeded",
                   "Domain limit (" + std::to_string(limit) + ") exceeded for this account.");
+}
+inline ApiError number_domain_bytes_exceeded(int64_t limit) {
+  return ApiError(409, "NumberDomainBytesExceeded",
+                  "Too many bytes in this domain: a domain holds at most " +
+                      std::to_string(limit) + " bytes of item names, attribute names and values.");
+}
+inline ApiError number_domain_attributes_exceeded(int64_t limit) {
+  return ApiError(409, "NumberDomainAttributesExceeded",
+                  "Too many attributes in this domain: a domain holds at most " +
+                      std::to_string(limit) + " attribute name/value pairs.");
 }
 inline ApiError number_item_attributes_exceeded(const std::string& item) {
   return ApiError(409, "NumberItemAttributesExceeded",
@@ -87,6 +98,12 @@ inline ApiError invalid_number_predicates() {
 inline ApiError invalid_number_value_tests() {
   return ApiError(400, "InvalidNumberValueTests",
                   "Too many value tests per predicate in the query expression (at most 20).");
+}
+inline ApiError request_timeout(const std::string& domain, const std::string& expression) {
+  return ApiError(408, "RequestTimeout",
+                  "A timeout occurred when attempting to query domain " + domain +
+                      " with query expression " + expression +
+                      " (queries run for at most 5 seconds; narrow it or sort by item name).");
 }
 inline ApiError too_many_requested_attributes() {
   return ApiError(400, "TooManyRequestedAttributes",

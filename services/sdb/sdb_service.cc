@@ -14,6 +14,7 @@
 
 #include "common/encoding.h"
 #include "common/hash.h"
+#include "common/xml.h"
 #include "services/sdb/errors.h"
 #include "storage/database.h"
 
@@ -32,6 +33,12 @@ constexpr int64_t kDefaultSelectLimit = 100;
 constexpr int64_t kMaxDomainsPerPage = 100;
 constexpr int64_t kDefaultQueryItems = 100;
 constexpr int64_t kMaxQueryItems = 250;
+// "The total size of the response cannot exceed 1 MB" (SDB_API_Select): the items get all of it
+// but what the envelope and a NextToken (at most ~2.8 KB: two 1024-byte fields in base64) take.
+constexpr int64_t kMaxResponseBytes = 1024 * 1024;
+constexpr int64_t kResponseReserve = 4096;
+// "Maximum query execution time: 5 seconds" (SDBLimits): then a partial page and a NextToken.
+constexpr EpochMillis kMaxQueryMillis = 5000;
 
 // For messages: long values are cut, as AWS does not echo a megabyte back either.
 std::string shown(const std::string& value) {
@@ -66,10 +73,14 @@ void check_length(const char* parameter, const std::string& value, bool may_be_e
     throw errs::invalid_parameter(parameter, value, "The empty string is not allowed.");
 }
 
+// The ItemName of a call, or (member "Name") of one item of a batch, Item.N.ItemName on the wire.
 std::string item_name_of(const Value& input, const char* member = "ItemName") {
-  std::string name = required_string(input, member);
-  check_length("ItemName", name, false);
-  return name;
+  std::optional<std::string> name = input.get_string(member);
+  if (!name)
+    throw errs::missing_parameter(std::string_view(member) == "Name" ? "Item.ItemName"
+                                                                      : "ItemName");
+  check_length("ItemName", *name, false);
+  return *name;
 }
 
 struct AttributeChange {
@@ -163,6 +174,19 @@ void check_expectation(const std::optional<Expectation>& x, const Attributes& cu
                                          shown(*x->value) + ")");
 }
 
+// Refuses a change (by throwing inside its write job, which rolls it back) that grows the domain
+// past the size or attribute-count limit; a change that shrinks it is always allowed.
+void check_domain_limits(const sdb::DomainStats& before, const sdb::DomainStats& change,
+                         const ServiceSettings& settings) {
+  sdb::DomainStats after = before;
+  after += change;
+  if (change.attribute_value_count > 0 &&
+      after.attribute_value_count > settings.sdb_max_domain_attributes)
+    throw errs::number_domain_attributes_exceeded(settings.sdb_max_domain_attributes);
+  if (change.bytes() > 0 && after.bytes() > settings.sdb_max_domain_bytes)
+    throw errs::number_domain_bytes_exceeded(settings.sdb_max_domain_bytes);
+}
+
 Value attributes_value(const Attributes& attributes, const std::set<std::string>* only) {
   Value list = Value::list();
   for (const auto& [n, v] : attributes) {
@@ -173,6 +197,34 @@ Value attributes_value(const Attributes& attributes, const std::set<std::string>
     list.push_back(std::move(a));
   }
   return list;
+}
+
+// The bytes an item takes in a Select or QueryWithAttributes response as the query codec writes
+// it: <Item><Name>n</Name><Attribute><Name>a</Name><Value>v</Value></Attribute>...</Item>.
+int64_t response_bytes(const ItemRecord& item, const std::set<std::string>* only) {
+  auto size = [](const std::string& text) { return static_cast<int64_t>(xml_escape(text).size()); };
+  int64_t bytes = static_cast<int64_t>(std::string_view("<Item><Name></Name></Item>").size()) +
+                  size(item.name);
+  for (const auto& [n, v] : item.attributes) {
+    if (only && !only->count(n)) continue;
+    bytes += static_cast<int64_t>(
+                 std::string_view("<Attribute><Name></Name><Value></Value></Attribute>").size()) +
+             size(n) + size(v);
+  }
+  return bytes;
+}
+
+// A query page's 5-second budget from now, and its 1 MB response cap for items output with
+// `only` (nullptr: every attribute) when `capped`.
+sdb::PageBudget page_budget(const Clock& clock, bool capped, const std::set<std::string>* only) {
+  sdb::PageBudget b;
+  if (capped) {
+    b.max_bytes = kMaxResponseBytes - kResponseReserve;
+    b.size = [only](const ItemRecord& item) { return response_bytes(item, only); };
+  }
+  EpochMillis deadline = clock.now_ms() + kMaxQueryMillis;
+  b.expired = [&clock, deadline] { return clock.now_ms() > deadline; };
+  return b;
 }
 
 std::optional<std::set<std::string>> names_filter(const Value& input) {
@@ -325,9 +377,8 @@ Result SdbService::list_domains(CallContext& context, const Value& input) {
 
 Result SdbService::domain_metadata(CallContext& context, const Value& input) {
   std::string name = required_string(input, "DomainName");
-  sdb::DomainStats st = env_.db.read([&](Connection& c) {
-    return sdb::domain_stats(c, require_domain(c, context, name).id);
-  });
+  sdb::DomainStats st =
+      env_.db.read([&](Connection& c) { return require_domain(c, context, name).usage; });
   Result r;
   r.output.set("ItemCount", st.item_count);
   r.output.set("ItemNamesSizeBytes", st.item_names_bytes);
@@ -349,11 +400,11 @@ Result SdbService::put_attributes(CallContext& context, const Value& input) {
   std::optional<Expectation> expected = expectation_of(input);
   env_.db.write([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
-    ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}});
+    ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}, {}});
     check_expectation(expected, current.attributes);
     Attributes next = apply_put(current.attributes, changes);
     if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(item);
-    sdb::store_item(c, d.id, current, next);
+    check_domain_limits(d.usage, sdb::store_item(c, d.id, current, next), env_.settings);
   });
   return {};
 }
@@ -374,12 +425,14 @@ Result SdbService::batch_put_attributes(CallContext& context, const Value& input
   }
   env_.db.write([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
+    sdb::DomainStats change;
     for (const auto& [name, changes] : batch) {
-      ItemRecord current = sdb::find_item(c, d.id, name).value_or(ItemRecord{0, name, {}});
+      ItemRecord current = sdb::find_item(c, d.id, name).value_or(ItemRecord{0, name, {}, {}});
       Attributes next = apply_put(current.attributes, changes);
       if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(name);
-      sdb::store_item(c, d.id, current, next);
+      change += sdb::store_item(c, d.id, current, next);
     }
+    check_domain_limits(d.usage, change, env_.settings);
   });
   return {};
 }
@@ -441,14 +494,19 @@ Result SdbService::select(CallContext& context, const Value& input) {
   sdb::SelectQuery q = sdb::parse_select(expression);
   bool count = q.output == sdb::SelectQuery::Output::Count;
   int64_t limit = q.limit ? *q.limit : (count ? 0 : kDefaultSelectLimit);
+  // The attributes output: every one, the listed ones, or none (itemName()).
   std::set<std::string> wanted(q.attributes.begin(), q.attributes.end());
+  const std::set<std::string>* only = q.output == sdb::SelectQuery::Output::All ? nullptr : &wanted;
+  sdb::PageBudget budget = page_budget(env_.clock, true, only);
   std::string hash;
   sdb::QueryPage page = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, q.domain);
     hash = query_hash(d.id, q.fingerprint);
     std::optional<sdb::Position> after = decode_token(input, hash);
-    return sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, limit, count);
+    return sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, limit, count,
+                          nullptr, &budget);
   });
+  if (page.timed_out) throw errs::request_timeout(q.domain, expression);
   Result r;
   Value items = Value::list();
   if (count) {
@@ -460,16 +518,7 @@ Result SdbService::select(CallContext& context, const Value& input) {
     for (const ItemRecord& it : page.items) {
       Value item = Value::map();
       item.set("Name", it.name);
-      switch (q.output) {
-        case sdb::SelectQuery::Output::ItemName:
-          item.set("Attributes", Value::list());
-          break;
-        case sdb::SelectQuery::Output::Attributes:
-          item.set("Attributes", attributes_value(it.attributes, &wanted));
-          break;
-        default:
-          item.set("Attributes", attributes_value(it.attributes, nullptr));
-      }
+      item.set("Attributes", attributes_value(it.attributes, only));
       items.push_back(std::move(item));
     }
   }
@@ -504,15 +553,18 @@ Result SdbService::query_with_attributes(CallContext& context, const Value& inpu
   }
   std::optional<std::set<std::string>> only =
       with_attributes ? names_filter(input) : std::nullopt;
+  sdb::PageBudget budget = page_budget(env_.clock, with_attributes, only ? &*only : nullptr);
   LegacyRun run = env_.db.read([&](Connection& c) {
     DomainRecord d = require_domain(c, context, domain);
     LegacyRun out;
     out.hash = query_hash(d.id, q.fingerprint);
     std::optional<sdb::Position> after = decode_token(input, out.hash);
     out.page = sdb::run_query(c, d.id, q.where ? &*q.where : nullptr, q.order, after, max,
-                              false);
+                              false, nullptr, &budget);
     return out;
   });
+  if (run.page.timed_out)
+    throw errs::request_timeout(domain, input.string_or("QueryExpression", ""));
   Result r;
   Value list = Value::list();
   for (const ItemRecord& it : run.page.items) {

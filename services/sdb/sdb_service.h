@@ -6,6 +6,9 @@
 // BatchPutAttributes, GetAttributes, DeleteAttributes, BatchDeleteAttributes, Select, Query,
 // QueryWithAttributes. Domains are per account and region; state is in SQLite
 // (services/sdb/schema.h); each call's changes are one Database::write job.
+// Limits (SDBLimits): per-domain bytes and attribute pairs (ServiceSettings, 10 GB and 1 billion
+// by default), 256 pairs per item and per call, 25 items per batch; Select pages end at their
+// limit, at 1 MB of response or after 5 seconds, with a NextToken.
 //
 // Thread-safety: call() may run on many threads at once; all shared state is in the Database.
 #pragma once

@@ -14,10 +14,10 @@ from botocore.exceptions import ClientError
 from harness import (ACCESS_KEY, SECOND_ACCESS_KEY, SECOND_SECRET_KEY, SECRET_KEY, Nimbus)
 
 
-def client(server, key=ACCESS_KEY, secret=SECRET_KEY):
+def client(server, key=ACCESS_KEY, secret=SECRET_KEY, config=None):
     return boto3.client("sdb", endpoint_url=server.endpoint, region_name="us-east-1",
                         aws_access_key_id=key, aws_secret_access_key=secret,
-                        config=Config(retries={"total_max_attempts": 1}))
+                        config=config or Config(retries={"total_max_attempts": 1}))
 
 
 def unique(prefix="dom"):
@@ -212,6 +212,14 @@ class ItemTests(SdbCase):
             self.sdb.batch_delete_attributes(DomainName=d, Items=[{"Name": "i3"}, {"Name": "i3"}])
         self.assertEqual(self.code(ctx), "DuplicateItemName")
         self.assertEqual(self.sdb.domain_metadata(DomainName=d)["ItemCount"], 23)
+        # An item without its name (botocore would refuse to send it): Item.N.ItemName.
+        raw = client(self.server, config=Config(parameter_validation=False,
+                                                retries={"total_max_attempts": 1}))
+        with self.assertRaises(ClientError) as ctx:
+            raw.batch_put_attributes(DomainName=d, Items=[
+                {"Attributes": [{"Name": "n", "Value": "1"}]}])
+        self.assertEqual(self.code(ctx), "MissingParameter")
+        self.assertIn("Item.ItemName", ctx.exception.response["Error"]["Message"])
 
     def test_limits_leave_state_unchanged(self):
         d = self.domain()
@@ -246,6 +254,77 @@ class ItemTests(SdbCase):
         self.assertEqual(self.code(ctx), "NoSuchDomain")
 
 
+class DomainLimitTests(unittest.TestCase):
+    # SDBLimits: a domain holds at most 10 GB and 1 billion attributes; past them PutAttributes
+    # and BatchPutAttributes fail with NumberDomainBytesExceeded / NumberDomainAttributesExceeded
+    # (409). The limits are set small here (--sdb-max-domain-bytes/-attributes); the size counts
+    # item names, attribute names and values as DomainMetadata reports them.
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Nimbus(extra_args=["--sdb-max-domain-bytes", "2000",
+                                        "--sdb-max-domain-attributes", "10"])
+        cls.sdb = client(cls.server)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def fails(self, code, call, **kw):
+        with self.assertRaises(ClientError) as ctx:
+            call(**kw)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], code)
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 409)
+        self.assertIn("this domain", ctx.exception.response["Error"]["Message"])
+
+    def test_attribute_count_limit(self):
+        d = unique()
+        self.sdb.create_domain(DomainName=d)
+        self.sdb.batch_put_attributes(DomainName=d, Items=[
+            {"Name": "i%d" % i, "Attributes": [{"Name": "a", "Value": str(k)} for k in range(3)]}
+            for i in range(3)])
+        self.sdb.put_attributes(DomainName=d, ItemName="x",
+                                Attributes=[{"Name": "a", "Value": "0"}])
+        self.fails("NumberDomainAttributesExceeded", self.sdb.put_attributes, DomainName=d,
+                   ItemName="y", Attributes=[{"Name": "a", "Value": "1"}])
+        self.fails("NumberDomainAttributesExceeded", self.sdb.batch_put_attributes, DomainName=d,
+                   Items=[{"Name": "y", "Attributes": [{"Name": "a", "Value": "1"}]}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="y")), {})
+        self.assertEqual(self.sdb.domain_metadata(DomainName=d)["AttributeValueCount"], 10)
+        # A replace keeps the count; a put of a pair the item has adds nothing; freeing one lets
+        # another in.
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "a", "Value": "new", "Replace": True}])
+        self.sdb.put_attributes(DomainName=d, ItemName="x",
+                                Attributes=[{"Name": "a", "Value": "new"}])
+        self.sdb.delete_attributes(DomainName=d, ItemName="i0",
+                                   Attributes=[{"Name": "a", "Value": "0"}])
+        self.sdb.put_attributes(DomainName=d, ItemName="y",
+                                Attributes=[{"Name": "a", "Value": "1"}])
+        self.assertEqual(self.sdb.domain_metadata(DomainName=d)["AttributeValueCount"], 10)
+
+    def test_domain_size_limit(self):
+        d = unique()
+        self.sdb.create_domain(DomainName=d)
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "v", "Value": "a" * 1000}])  # 1 + 1 + 1000 bytes
+        self.fails("NumberDomainBytesExceeded", self.sdb.put_attributes, DomainName=d,
+                   ItemName="y", Attributes=[{"Name": "v", "Value": "b" * 1000}])  # 1 + 1000 more
+        self.fails("NumberDomainBytesExceeded", self.sdb.batch_put_attributes, DomainName=d, Items=[
+            {"Name": "z", "Attributes": [{"Name": "w", "Value": "c"}]},
+            {"Name": "y", "Attributes": [{"Name": "v", "Value": "b" * 1000}]}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="z")), {})
+        m = self.sdb.domain_metadata(DomainName=d)
+        self.assertEqual(m["ItemNamesSizeBytes"] + m["AttributeNamesSizeBytes"] +
+                         m["AttributeValuesSizeBytes"], 1002)
+        self.sdb.put_attributes(DomainName=d, ItemName="y", Attributes=[
+            {"Name": "v", "Value": "b" * 997}])  # 1 + 997 more: exactly 2000 bytes, allowed
+        # At the limit a change that shrinks the domain is still allowed.
+        self.sdb.put_attributes(DomainName=d, ItemName="x", Attributes=[
+            {"Name": "v", "Value": "short", "Replace": True}])
+        self.assertEqual(attrs(self.sdb.get_attributes(DomainName=d, ItemName="x")),
+                         {"v": ["short"]})
+
+
 class SelectTests(SdbCase):
     def test_select_pages_through_5000_items(self):
         # SDB_API_Select: limit 2500 pages with NextToken until every item is seen.
@@ -278,6 +357,50 @@ class SelectTests(SdbCase):
         count = self.sdb.select(SelectExpression="select count(*) from `%s`" % d)
         self.assertEqual(attrs(count["Items"][0]), {"Count": ["5000"]})
         self.assertEqual(count["Items"][0]["Name"], "Domain")
+
+    def test_select_pages_stop_at_1_mb(self):
+        # SDB_API_Select: "The total size of the response cannot exceed 1 MB ... Amazon SimpleDB
+        # automatically adjusts the number of items returned per page" and returns a NextToken.
+        # 300 items of 8 values of 1000 bytes (half of them '&', 5 bytes each once escaped):
+        # about 7.2 MB of XML, so limit 2500 pages end on size, in name and in attribute order.
+        d = self.domain()
+        for start in range(0, 300, 25):
+            self.sdb.batch_put_attributes(DomainName=d, Items=[
+                {"Name": "big%03d" % i, "Attributes": [
+                    {"Name": "n", "Value": "%03d" % i}] + [
+                    {"Name": "v%d" % k, "Value": ("&" if i % 2 else "x") * 1000}
+                    for k in range(8)]}
+                for i in range(start, start + 25)])
+        for expr, order in [("select * from `%s` limit 2500", None),
+                            ("select * from `%s` where n > '' order by n desc limit 2500", "desc"),
+                            ("select v1, v2, n from `%s` where n < '200' limit 2500",
+                             "projection")]:
+            names, token, pages = [], None, 0
+            while True:
+                kw = {"SelectExpression": expr % d}
+                if token:
+                    kw["NextToken"] = token
+                r = self.sdb.select(**kw)
+                pages += 1
+                length = int(r["ResponseMetadata"]["HTTPHeaders"]["content-length"])
+                self.assertLessEqual(length, 1024 * 1024, expr)
+                items = r.get("Items", [])
+                names += [i["Name"] for i in items]
+                if order == "projection":
+                    self.assertTrue(all(len(i["Attributes"]) == 3 for i in items))
+                token = r.get("NextToken")
+                if not token:
+                    break
+                self.assertGreater(length, 1024 * 1024 - 20000, expr)  # the page was full
+            if order == "projection":
+                expected = ["big%03d" % i for i in range(200)]
+                self.assertGreaterEqual(pages, 2)
+            else:
+                expected = ["big%03d" % i for i in range(300)]
+                self.assertGreaterEqual(pages, 7)
+            if order == "desc":
+                expected.reverse()
+            self.assertEqual(names, expected, expr)  # every item once, in order
 
     def test_select_order_by_and_projection(self):
         d = self.domain()

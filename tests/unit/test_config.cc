@@ -71,4 +71,17 @@ TEST_CASE("bad options give one-line errors") {
   CHECK_THROWS_WITH(parse({"serve", "--config", "/nonexistent/nimbus.conf"}),
                     doctest::Contains("cannot read config file"));
   CHECK_THROWS_WITH(parse({"serve", "--default-account", "123"}), doctest::Contains("12-digit"));
+  CHECK_THROWS_WITH(parse({"serve", "--sdb-max-domain-bytes", "0"}),
+                    doctest::Contains("--sdb-max-domain"));
+}
+
+TEST_CASE("SimpleDB's per-domain limits default to AWS's and can be set") {
+  auto d = parse({"serve"}).config.services;
+  CHECK(d.sdb_max_domain_bytes == int64_t{10} * 1024 * 1024 * 1024);
+  CHECK(d.sdb_max_domain_attributes == 1000000000);
+  auto c = parse({"serve", "--sdb-max-domain-bytes", "20000000000", "--sdb-max-domain-attributes",
+                  "12"})
+               .config.services;
+  CHECK(c.sdb_max_domain_bytes == 20000000000);
+  CHECK(c.sdb_max_domain_attributes == 12);
 }

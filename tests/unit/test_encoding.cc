@@ -48,6 +48,17 @@ TEST_CASE("query_param returns the first value of a key") {
   CHECK_FALSE(query_param(p, "c").has_value());
 }
 
+TEST_CASE("find_query_param agrees with parse_query + query_param") {
+  for (std::string_view q : {"Action=Put&Version=1&Action=Other", "x=1&%41ction=a%20b+c&Action=2",
+                             "Action&b=2", "&&b=1&Action=", "Actio=1&Actionx=2", ""}) {
+    CAPTURE(q);
+    for (std::string_view key : {"Action", "Version", "b", "missing"})
+      CHECK(find_query_param(q, key) == query_param(parse_query(q), key));
+  }
+  CHECK(find_query_param("%41ction=a%20b+c", "Action") == "a b c");
+  CHECK(find_query_param("a=b+c", "a", false) == "b+c");
+}
+
 TEST_CASE("base64 matches the RFC 4648 test vectors") {
   const char* vectors[][2] = {{"", ""},
                               {"f", "Zg=="},

@@ -4,6 +4,7 @@
 // items evaluated) while a condition no index answers falls back to a scan.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "services/sdb/query.h"
@@ -37,19 +38,19 @@ struct Fixture {
   }
   void put(const std::string& name, const Attributes& attributes) {
     db.write([&](Connection& c) {
-      ItemRecord current = find_item(c, domain, name).value_or(ItemRecord{0, name, {}});
+      ItemRecord current = find_item(c, domain, name).value_or(ItemRecord{0, name, {}, {}});
       Attributes all = current.attributes;
       all.insert(all.end(), attributes.begin(), attributes.end());
       store_item(c, domain, current, all);
     });
   }
   QueryPage select(const std::string& expression, const std::optional<Position>& after = {},
-                   QueryStats* stats = nullptr) {
+                   QueryStats* stats = nullptr, const PageBudget* budget = nullptr) {
     SelectQuery q = parse_select(expression);
     int64_t limit = q.limit.value_or(100);
     return db.read([&](Connection& c) {
       return run_query(c, domain, q.where ? &*q.where : nullptr, q.order, after, limit,
-                       q.output == SelectQuery::Output::Count, stats);
+                       q.output == SelectQuery::Output::Count, stats, budget);
     });
   }
 };
@@ -116,7 +117,7 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   Fixture f;
   f.db.write([&](Connection& c) {
     for (int i = 0; i < 20000; ++i) {
-      ItemRecord item{0, "item" + std::to_string(i), {}};
+      ItemRecord item{0, "item" + std::to_string(i), {}, {}};
       store_item(c, f.domain, item,
                  {{"id", std::to_string(i)}, {"group", std::to_string(i % 1000)},
                   {"name", "n" + std::to_string(i)}});
@@ -160,4 +161,130 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   CHECK(negated.items.size() == 5);
   CHECK_FALSE(scan.used_index);
   CHECK(scan.items_evaluated == 7);  // item0 fails, 5 match, 1 more proves a next page
+}
+
+TEST_CASE("sdb store: an empty value is found through the value index") {
+  Fixture f;
+  f.put("e", {{"a", ""}});
+  f.put("x", {{"a", "x"}});
+  QueryStats st;
+  CHECK(names(f.select("select * from books where a = ''", {}, &st)) == "e");
+  CHECK(st.used_index);
+  CHECK(names(f.select("select * from books where a >= ''")) == "e,x");
+  CHECK(names(f.select("select * from books where a < 'x'")) == "e");
+}
+
+TEST_CASE("sdb store: values sharing their first 64 bytes are told apart by the in-memory test") {
+  Fixture f;
+  const std::string head(64, 'h');
+  f.put("a", {{"v", head + "a"}});
+  f.put("b", {{"v", head + "b"}});
+  f.put("c", {{"v", head}});
+  CHECK(names(f.select("select * from books where v = '" + head + "b'")) == "b");
+  CHECK(names(f.select("select * from books where v > '" + head + "a'")) == "b");
+  CHECK(names(f.select("select * from books where v < '" + head + "a'")) == "c");
+}
+
+TEST_CASE("sdb store: the domain's usage counters follow every change") {
+  Fixture f;
+  auto usage = [&] { return f.db.read([&](Connection& c) { return domain_stats(c, f.domain); }); };
+  f.put("i1", {{"color", "red"}, {"color", "blue"}, {"size", "L"}});
+  f.put("item2", {{"color", "green"}});
+  DomainStats st = usage();
+  CHECK(st.item_count == 2);
+  CHECK(st.item_names_bytes == 2 + 5);
+  CHECK(st.attribute_name_count == 2);
+  CHECK(st.attribute_names_bytes == 5 + 4);
+  CHECK(st.attribute_value_count == 4);
+  CHECK(st.attribute_values_bytes == 3 + 4 + 1 + 5);
+  CHECK(st.bytes() == 7 + 9 + 13);
+  // i1 drops `size` (its last use in the domain) and a color; item2 disappears.
+  auto item = f.db.read([&](Connection& c) { return find_item(c, f.domain, "i1"); });
+  DomainStats change = f.db.write([&](Connection& c) {
+    return store_item(c, f.domain, *item, {{"color", "red"}});
+  });
+  CHECK(change.attribute_name_count == -1);
+  CHECK(change.attribute_value_count == -2);
+  item = f.db.read([&](Connection& c) { return find_item(c, f.domain, "item2"); });
+  f.db.write([&](Connection& c) { store_item(c, f.domain, *item, {}); });
+  st = usage();
+  CHECK(st.item_count == 1);
+  CHECK(st.item_names_bytes == 2);
+  CHECK(st.attribute_name_count == 1);
+  CHECK(st.attribute_names_bytes == 5);
+  CHECK(st.attribute_value_count == 1);
+  CHECK(st.attribute_values_bytes == 3);
+}
+
+TEST_CASE("sdb store: a query out of time returns what it has and continues after it") {
+  // SDBLimits' 5-second execution time: a partial (possibly empty) page with a next position.
+  Fixture f;
+  for (int i = 0; i < 10; ++i) f.put("i" + std::to_string(i), {{"n", std::to_string(i % 2)}});
+  for (const char* expression : {"select * from books where n = '1'",       // index candidates
+                                 "select * from books where not n = '0'"}) {  // a scan
+    CAPTURE(expression);
+    std::string seen;
+    std::optional<Position> after;
+    int pages = 0;
+    do {
+      int asked = 0;
+      PageBudget budget;
+      budget.expired = [&] { return ++asked > 1; };  // time for two candidates a page
+      QueryPage page = f.select(expression, after, nullptr, &budget);
+      CHECK(page.items.size() <= 2);
+      CHECK_FALSE(page.timed_out);
+      for (const ItemRecord& i : page.items) seen += i.name + ",";
+      after = page.next;
+      REQUIRE(++pages < 20);
+    } while (after);
+    CHECK(seen == "i1,i3,i5,i7,i9,");
+    CHECK(pages > 2);
+  }
+  // Out of time after one candidate that fails: an empty page that still moves on.
+  PageBudget none;
+  none.expired = [] { return true; };
+  QueryPage empty = f.select("select * from books where not n = '0'", Position{false, "", "i1"},
+                             nullptr, &none);
+  CHECK(empty.items.empty());
+  REQUIRE(empty.next);
+  CHECK(empty.next->name == "i2");
+  // A sorted query must see every match first: it times out instead.
+  CHECK(f.select("select * from books where n > '' order by n", {}, nullptr, &none).timed_out);
+}
+
+TEST_CASE("sdb store: a page of a predicate most items match reads about a page of items") {
+  Fixture f;
+  f.db.write([&](Connection& c) {
+    for (int i = 0; i < 5000; ++i) {
+      char name[16];
+      std::snprintf(name, sizeof name, "item%05d", i);
+      ItemRecord item{0, name, {}, {}};
+      store_item(c, f.domain, item,
+                 {{"kind", "seed"}, {"sparse", i % 50 == 0 ? "yes" : "no"}});
+    }
+  });
+  QueryStats st;
+  QueryPage page = f.select("select * from books where kind = 'seed' limit 100", {}, &st);
+  CHECK(page.items.size() == 100);
+  CHECK(page.items.front().name == "item00000");
+  CHECK(st.items_read <= 404);  // the walk, not all 5000 index matches
+  CHECK(st.items_evaluated == 101);
+  // A predicate the walk finds too few matches for continues from the index, in order, and
+  // pages through every match once.
+  std::string seen, expected;
+  for (int i = 0; i < 5000; i += 50) {
+    char name[16];
+    std::snprintf(name, sizeof name, "item%05d,", i);
+    expected += name;
+  }
+  std::optional<Position> after;
+  int pages = 0;
+  do {
+    QueryPage p = f.select("select * from books where sparse = 'yes' limit 7", after);
+    for (const ItemRecord& i : p.items) seen += i.name + ",";
+    after = p.next;
+    REQUIRE(++pages < 100);
+  } while (after);
+  CHECK(seen == expected);
+  CHECK(pages == 15);
 }
