@@ -215,6 +215,29 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         self.assertEqual(len(scan["Items"]), 1)
         self.assertGreater(scan["ConsumedCapacity"]["CapacityUnits"], 10)
 
+    def test_select_on_an_or_of_partition_keys_reads_by_key(self):
+        # ql-reference.select: "SELECT * FROM Orders WHERE OrderID = 100 or OrderID = 200" does
+        # not result in a full table scan; "OrderID = 100 OR Address='some address'" does.
+        t = self.create()
+        filler = "x" * 3000
+        for i in range(30):
+            self.client.put_item(TableName=t, Item={"pk": {"S": "other%d" % i}, "sk": {"N": "0"},
+                                                    "f": {"S": filler}})
+        for pk in ("me", "you"):
+            self.client.put_item(TableName=t, Item={"pk": {"S": pk}, "sk": {"N": "1"}})
+        by_key = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me' OR pk = ?" % t,
+                              {"S": "you"}, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(sorted(i["pk"]["S"] for i in by_key["Items"]), ["me", "you"])
+        self.assertEqual(by_key["ConsumedCapacity"]["CapacityUnits"], 1.0)  # two 0.5 Queries
+        mixed = self.run_sql("SELECT * FROM \"%s\" WHERE (pk = 'me' AND sk = 1) OR "
+                             "(pk = 'you' AND sk = 2)" % t, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual([i["pk"]["S"] for i in mixed["Items"]], ["me"])
+        self.assertEqual(mixed["ConsumedCapacity"]["CapacityUnits"], 1.0)
+        scan = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me' OR sk = 2" % t,
+                            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual([i["pk"]["S"] for i in scan["Items"]], ["me"])
+        self.assertGreater(scan["ConsumedCapacity"]["CapacityUnits"], 10)
+
     def test_select_from_an_index(self):
         t = self.create(extra_defs=[{"AttributeName": "g", "AttributeType": "S"}],
                         GlobalSecondaryIndexes=[{

@@ -193,6 +193,51 @@ TEST_CASE("partiql: a SELECT on the partition key is a Query, otherwise a Scan")
         "Key attribute's data type should match its data type in table's schema: Key pk");
 }
 
+// ql-reference.select: "WHERE OrderID = 100 or OrderID = 200" is not a full table scan; an OR
+// with a disjunct that does not name the partition key ("OrderID = 100 OR Address = ...") is.
+TEST_CASE("partiql: an OR of partition-key equalities is one Query per partition") {
+  Plan two = plan_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 'b'");
+  CHECK(two.query);
+  REQUIRE(two.reads.size() == 2);
+  CHECK(two.reads[0].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "a");
+  CHECK(two.reads[1].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "b");
+  CHECK_FALSE(two.full_key);
+  CHECK(two.get.is_null());
+
+  // Disjuncts may say more than the key and use IN; each Query still filters by the whole OR.
+  Plan mixed = plan_of("SELECT * FROM tbl WHERE n = 5 AND ((pk = 'a' AND s = 'no') OR "
+                       "pk IN ['c', 'a'] OR (sk = 1 AND pk = ?))",
+                       {Attr::str("d")});
+  CHECK(mixed.query);
+  REQUIRE(mixed.reads.size() == 3);  // a, c, d: each partition once
+  Item other = sample();
+  other["s"] = Attr::str("no");
+  other["n"] = Attr::num("4");
+  for (const Value& read : mixed.reads) {
+    CHECK(read.has("KeyConditionExpression"));
+    CHECK(holds(read, "FilterExpression", sample()));
+    CHECK_FALSE(holds(read, "FilterExpression", other));
+  }
+
+  Plan sorted = plan_of("SELECT * FROM tbl WHERE pk = 'b' OR pk = 'a' ORDER BY pk");
+  REQUIRE(sorted.reads.size() == 2);
+  CHECK(sorted.reads[0].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "a");
+
+  for (const char* text : {"SELECT * FROM tbl WHERE pk = 'a' OR n = 5",
+                           "SELECT * FROM tbl WHERE pk = 'a' OR NOT pk = 'b'",
+                           "SELECT * FROM tbl WHERE pk = 'a' OR pk > 'b'"}) {
+    CAPTURE(text);
+    Plan scan = plan_of(text);
+    CHECK_FALSE(scan.query);
+    CHECK(holds(scan.reads[0], "FilterExpression", sample()));
+  }
+  CHECK(error_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 5") ==
+        "Key attribute's data type should match its data type in table's schema: Key pk");
+}
+
 TEST_CASE("partiql: ORDER BY needs the partition key in the WHERE and orders by key only") {
   CHECK(error_of("SELECT * FROM tbl ORDER BY sk") ==
         "Must have WHERE clause in the statement when using ORDER BY clause.");
