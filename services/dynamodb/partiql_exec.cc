@@ -393,6 +393,7 @@ Result execute_transaction(DynamoDbService& svc, CallContext& call, const Value&
         *item = named_projection(*item, statements[i].statement.projection);
     }
     result.output.set("Responses", *out.find("Responses"));
+    copy_member(result.output, out, "ConsumedCapacity");
     return result;
   }
   for (size_t i = 0; i < statements.size(); ++i) {
@@ -410,7 +411,7 @@ Result execute_transaction(DynamoDbService& svc, CallContext& call, const Value&
   copy_member(input, in, "ClientRequestToken");
   copy_member(input, in, "ReturnConsumedCapacity");
   try {
-    r.run("TransactWriteItems", input);
+    copy_member(result.output, r.run("TransactWriteItems", input), "ConsumedCapacity");
   } catch (ApiError& e) {
     Value* reasons = e.extra_json.find("CancellationReasons");
     if (e.code != "TransactionCanceledException" || !reasons) throw;

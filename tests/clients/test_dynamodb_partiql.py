@@ -436,6 +436,24 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         self.assertEqual(self.get(t, "u", 1)["n"], {"N": "2"})
         self.assertIsNone(self.get(t, "d", 1))
 
+    def test_transactions_report_consumed_capacity(self):
+        # ExecuteTransaction's output has ConsumedCapacity (one per table) when asked for, as
+        # TransactWriteItems and TransactGetItems have: two units per transactional item.
+        t = self.create()
+        self.run_sql("INSERT INTO \"%s\" VALUE {'pk': 'u', 'sk': 1}" % t)
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'i', 'sk': 1}" % t},
+            {"Statement": "UPDATE \"%s\" SET n = 1 WHERE pk = 'u' AND sk = 1" % t},
+        ], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 4.0}])
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t},
+        ], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 2.0}])
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t}])
+        self.assertNotIn("ConsumedCapacity", out)
+
     def test_transaction_cancellation_reports_reasons_and_writes_nothing(self):
         t = self.create()
         self.run_sql("INSERT INTO \"%s\" VALUE {'pk': 'dup', 'sk': 1, 'n': 1}" % t)
