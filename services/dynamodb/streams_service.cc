@@ -214,8 +214,9 @@ Result get_records_op(Ctx& x) {
     for (const StreamRecord& rec : records)
       r.output["Records"].push_back(record_value(rec, s->region, s->view_type));
     int64_t next = records.empty() ? it->after : records.back().seq;
-    // A closed shard read to its end has no next iterator; an open one always has.
-    if (!s->last_seq || next < *s->last_seq)
+    // A closed shard read to its end has no next iterator; an open one always has. An empty
+    // page of a closed shard is its end (a page holds at least the first record there is).
+    if (!s->last_seq || (!records.empty() && next < *s->last_seq))
       r.output.set("NextShardIterator",
                    encode_iterator(s->arn(), IteratorState{s->id, next, now}));
   });

@@ -74,7 +74,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
     def events(self, records):
         return [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records]
 
-    def fail(self, fn, **kwargs):
+    def error(self, fn, **kwargs):
         with self.assertRaises(ClientError) as cm:
             fn(**kwargs)
         return cm.exception.response["Error"]
@@ -296,6 +296,20 @@ class DynamoDbStreamsTests(unittest.TestCase):
         self.assertEqual((new["StreamStatus"], new["StreamViewType"]), ("ENABLED", "KEYS_ONLY"))
         self.assertNotIn("EndingSequenceNumber", new["Shards"][0]["SequenceNumberRange"])
 
+    def test_a_closed_shard_without_records_ends_at_once(self):
+        # GetRecords: "If set to null, the shard has been closed and the requested iterator
+        # does not return any more data." A consumer of a shard closed before any write must
+        # not be handed iterators for ever.
+        for kind in ("TRIM_HORIZON", "LATEST"):
+            table, arn = self.create()
+            shard = self.shard(arn)
+            self.ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+            it = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                                 ShardIteratorType=kind)["ShardIterator"]
+            r = self.streams.get_records(ShardIterator=it)
+            self.assertEqual(r["Records"], [])
+            self.assertNotIn("NextShardIterator", r, kind)
+
     def test_deleting_the_table_disables_its_stream(self):
         table, arn = self.create()
         self.put(table, "a")
@@ -355,7 +369,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
         self.assertFalse(arns & {s["StreamArn"] for s in other.list_streams()["Streams"]})
         west = self.make("dynamodbstreams", region="us-west-2")
         self.assertFalse(arns & {s["StreamArn"] for s in west.list_streams()["Streams"]})
-        e = self.fail(other.describe_stream, StreamArn=arn)
+        e = self.error(other.describe_stream, StreamArn=arn)
         self.assertEqual(e["Code"], "ResourceNotFoundException")
 
     # -- durability ------------------------------------------------------------------------
@@ -386,14 +400,14 @@ class DynamoDbStreamsTests(unittest.TestCase):
                 (self.streams.describe_stream, {"StreamArn": missing}),
                 (self.streams.get_shard_iterator, {"StreamArn": missing, "ShardId": shard,
                                                    "ShardIteratorType": "LATEST"})]:
-            e = self.fail(fn, **kwargs)
+            e = self.error(fn, **kwargs)
             self.assertEqual(e["Code"], "ResourceNotFoundException")
             self.assertIn(missing, e["Message"])
-        e = self.fail(self.streams.get_shard_iterator, StreamArn=arn,
+        e = self.error(self.streams.get_shard_iterator, StreamArn=arn,
                       ShardId="shardId-00000000000000000000-00000000",
                       ShardIteratorType="TRIM_HORIZON")
         self.assertEqual(e["Code"], "ResourceNotFoundException")
-        e = self.fail(self.streams.list_streams, TableName=unique("nope"))
+        e = self.error(self.streams.list_streams, TableName=unique("nope"))
         self.assertEqual(e["Code"], "ResourceNotFoundException")
 
         cases = [
@@ -418,20 +432,20 @@ class DynamoDbStreamsTests(unittest.TestCase):
         ]
         for fn, kwargs in cases:
             with self.subTest(op=fn.__name__, kwargs=kwargs):
-                e = self.fail(fn, **kwargs)
+                e = self.error(fn, **kwargs)
                 self.assertEqual(e["Code"], "ValidationException")
                 self.assertTrue(e["Message"])
-        e = self.fail(self.raw.get_records, ShardIterator=self.iterator(arn), Limit=1001)
+        e = self.error(self.raw.get_records, ShardIterator=self.iterator(arn), Limit=1001)
         self.assertIn("less than or equal to 1000", e["Message"])
         # An iterator of another account's stream is not found for this one.
         other = self.make("dynamodbstreams", SECOND_ACCESS_KEY, SECOND_SECRET_KEY)
-        e = self.fail(other.get_records, ShardIterator=self.iterator(arn))
+        e = self.error(other.get_records, ShardIterator=self.iterator(arn))
         self.assertEqual(e["Code"], "ResourceNotFoundException")
         # Enabling an enabled stream, or one without a view type, is refused and changes nothing.
-        e = self.fail(self.ddb.update_table, TableName=table, StreamSpecification={
+        e = self.error(self.ddb.update_table, TableName=table, StreamSpecification={
             "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
         self.assertEqual(e["Code"], "ValidationException")
-        e = self.fail(self.ddb.create_table, TableName=unique("bad"),
+        e = self.error(self.ddb.create_table, TableName=unique("bad"),
                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                       BillingMode="PAY_PER_REQUEST",
