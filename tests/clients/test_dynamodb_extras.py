@@ -51,24 +51,24 @@ class DynamoDbExtrasTests(unittest.TestCase):
         item = {"pk": {"S": "a"}, "n": {"N": "1"}, "b": {"B": b"\x00\x01"}}
         self.client.put_item(TableName=t, Item=item)
         r = self.error(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
-                      ConditionExpression="attribute_not_exists(pk)",
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                       ConditionExpression="attribute_not_exists(pk)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertEqual(r["Error"]["Code"], "ConditionalCheckFailedException")
         self.assertEqual(r["Item"], item)
         # Without the parameter (or NONE) there is no Item; nothing was changed.
         r = self.error(self.client.delete_item, TableName=t, Key={"pk": {"S": "a"}},
-                      ConditionExpression="n = :two",
-                      ExpressionAttributeValues={":two": {"N": "2"}})
+                       ConditionExpression="n = :two",
+                       ExpressionAttributeValues={":two": {"N": "2"}})
         self.assertNotIn("Item", r)
         r = self.error(self.client.update_item, TableName=t, Key={"pk": {"S": "a"}},
-                      UpdateExpression="SET n = :two", ConditionExpression="n = :two",
-                      ExpressionAttributeValues={":two": {"N": "2"}},
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                       UpdateExpression="SET n = :two", ConditionExpression="n = :two",
+                       ExpressionAttributeValues={":two": {"N": "2"}},
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertEqual(r["Item"], item)
         # No old item: the failure carries no Item.
         r = self.error(self.client.delete_item, TableName=t, Key={"pk": {"S": "zz"}},
-                      ConditionExpression="attribute_exists(pk)",
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                       ConditionExpression="attribute_exists(pk)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertNotIn("Item", r)
         self.assertEqual(self.client.get_item(TableName=t, Key={"pk": {"S": "a"}})["Item"], item)
 
@@ -98,7 +98,7 @@ class DynamoDbExtrasTests(unittest.TestCase):
     def test_invalid_return_values_on_condition_check_failure(self):
         t = self.create()
         r = self.error(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
-                      ReturnValuesOnConditionCheckFailure="ALL_NEW")
+                       ReturnValuesOnConditionCheckFailure="ALL_NEW")
         self.assertEqual(r["Error"]["Code"], "ValidationException")
         self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "a"}}))
 
@@ -115,7 +115,7 @@ class DynamoDbExtrasTests(unittest.TestCase):
         self.assertEqual(got["n"], {"N": "1"})  # applied once
         other = [{"Put": {"TableName": t, "Item": {"pk": {"S": "d"}}}}]
         r = self.error(self.client.transact_write_items, TransactItems=other,
-                      ClientRequestToken=token)
+                       ClientRequestToken=token)
         self.assertEqual(r["Error"]["Code"], "IdempotentParameterMismatchException")
         self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "d"}}))
         # A new token applies again; no token applies every time.

@@ -404,8 +404,8 @@ class DynamoDbStreamsTests(unittest.TestCase):
             self.assertEqual(e["Code"], "ResourceNotFoundException")
             self.assertIn(missing, e["Message"])
         e = self.error(self.streams.get_shard_iterator, StreamArn=arn,
-                      ShardId="shardId-00000000000000000000-00000000",
-                      ShardIteratorType="TRIM_HORIZON")
+                       ShardId="shardId-00000000000000000000-00000000",
+                       ShardIteratorType="TRIM_HORIZON")
         self.assertEqual(e["Code"], "ResourceNotFoundException")
         e = self.error(self.streams.list_streams, TableName=unique("nope"))
         self.assertEqual(e["Code"], "ResourceNotFoundException")
@@ -446,10 +446,10 @@ class DynamoDbStreamsTests(unittest.TestCase):
             "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
         self.assertEqual(e["Code"], "ValidationException")
         e = self.error(self.ddb.create_table, TableName=unique("bad"),
-                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                      BillingMode="PAY_PER_REQUEST",
-                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"})
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       BillingMode="PAY_PER_REQUEST",
+                       StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"})
         self.assertEqual(e["Code"], "ValidationException")
         self.assertIn("streamViewType", e["Message"])
         self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"], arn)
