@@ -113,8 +113,12 @@ std::vector<Token> tokenize(std::string_view in) {
       std::string p(1, c);
       for (const char* t : two)
         if (in.substr(i, 2) == t) p = t;
-      if (std::string("()[]{},.:;*?=<>+-!").find(c) == std::string::npos)
+      if (std::string("()[]{},.:;*?=<>+-!").find(c) == std::string::npos) {
+        // Named whole (a UTF-8 lead byte and its continuation bytes), so the message is UTF-8.
+        for (size_t j = i + 1; j < in.size() && (in[j] & 0xC0) == 0x80 && (c & 0x80); ++j)
+          p += in[j];
         throw malformed("Unexpected character: " + p);
+      }
       if (p == "!") throw malformed("Unexpected character: !");
       i += p.size();
       out.push_back({Token::Kind::Punct, p});

@@ -350,6 +350,11 @@ class DynamoDbPartiqlTests(unittest.TestCase):
                                            "Expected data manipulation"))
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE" % t)
         self.assertTrue(message.startswith("Statement wasn't well formed, can't be processed: "))
+        # A stray non-ASCII character: the error body stays UTF-8 that the client can read.
+        code, message = self.sql_error("SELECT * FROM \"%s\" WHERE \u00e9 = 1" % t)
+        self.assertEqual((code, message), ("ValidationException",
+                                           "Statement wasn't well formed, can't be processed: "
+                                           "Unexpected character: \u00e9"))
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE x = MISSING" % t)
         self.assertEqual(message, "MISSING must be compared using IS operator")
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE pk = 1" % t)

@@ -427,6 +427,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
                                            "SequenceNumber": "199999999999999999999"}),
             (self.raw.get_records, {"ShardIterator": "garbage"}),
             (self.raw.get_records, {"ShardIterator": self.iterator(arn) + "x"}),
+            (self.raw.get_records, {"ShardIterator": "a" + "\u00e9" * 1100}),  # quoted in part
             (self.raw.get_records, {"ShardIterator": self.iterator(arn), "Limit": 0}),
             (self.raw.get_records, {"ShardIterator": self.iterator(arn), "Limit": 1001}),
         ]

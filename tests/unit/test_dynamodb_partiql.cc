@@ -119,6 +119,11 @@ TEST_CASE("partiql: malformed statements get AWS's messages") {
   CHECK(error_of("") == bad + "Expected data manipulation");
   CHECK(error_of("SELECT * FROM tbl WHERE") == bad + "Unexpected end of statement");
   CHECK(error_of("SELECT * FROM tbl garbage") == bad + "Unexpected token: garbage");
+  // A character outside ASCII is named whole, so the message stays valid UTF-8.
+  CHECK(error_of("SELECT * FROM tbl WHERE \xc3\xa9 = 1") ==
+        bad + "Unexpected character: \xc3\xa9");
+  CHECK(error_of("SELECT * FROM tbl WHERE \xe2\x82\xac") ==
+        bad + "Unexpected character: \xe2\x82\xac");
   CHECK(error_of("SELECT * FROM tbl; SELECT * FROM tbl") == bad + "Unexpected token: SELECT");
   CHECK(error_of("SELECT * FROM tbl WHERE pk = 'open").rfind(bad, 0) == 0);
   CHECK(error_of("SELECT *, a FROM tbl") ==
