@@ -933,6 +933,8 @@ bool range_condition(const Expr& c, const KeyDef& range) {
   return false;
 }
 
+constexpr size_t kMaxPartitionValues = 50;
+
 // The partition-key values WHERE conjunct c pins, appended to `values`: `pk = v`,
 // `pk IN [v, ...]` of literals, or an OR whose every disjunct has such a conjunct (AWS reads
 // "pk = 1 OR pk = 2" by key, not by a Scan). False, and `values` unchanged, when c pins none.
@@ -944,6 +946,11 @@ bool partition_values(const Expr& c, const std::string& hash, std::vector<Attr>&
   if (c.kind == Expr::Kind::In && !c.negated && is_name(c.args[0], hash) &&
       std::all_of(c.args.begin() + 1, c.args.end(),
                   [](const Expr& e) { return e.kind == Expr::Kind::Literal; })) {
+    // ql-operators: IN takes "at max 50 hash attribute values".
+    if (c.args.size() - 1 > kMaxPartitionValues)
+      throw err::validation("The IN operator is provided with too many partition key values; "
+                            "number of values: " + std::to_string(c.args.size() - 1) +
+                            ", at most " + std::to_string(kMaxPartitionValues));
     for (size_t i = 1; i < c.args.size(); ++i) values.push_back(c.args[i].literal);
     return true;
   }

@@ -239,6 +239,12 @@ TEST_CASE("partiql: an OR of partition-key equalities is one Query per partition
     CHECK_FALSE(scan.query);
     CHECK(holds(scan.reads[0], "FilterExpression", sample()));
   }
+  std::string fifty = "'0'";
+  for (int i = 1; i < 50; ++i) fifty += ", '" + std::to_string(i) + "'";
+  CHECK(plan_of(("SELECT * FROM tbl WHERE pk IN [" + fifty + "]").c_str()).reads.size() == 50);
+  CHECK(error_of(("SELECT * FROM tbl WHERE pk IN [" + fifty + ", 'x']").c_str()) ==
+        "The IN operator is provided with too many partition key values; number of values: 51, "
+        "at most 50");
   CHECK(error_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 5") ==
         "Key attribute's data type should match its data type in table's schema: Key pk");
 }
