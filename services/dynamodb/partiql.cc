@@ -965,6 +965,9 @@ bool partition_values(const Expr& c, const std::string& hash, std::vector<Attr>&
                      [&](const Expr* e) { return partition_values(*e, hash, found); }))
       return false;
   }
+  // Beyond IN's bound, an OR is read by one Scan rather than by a Query per value (each of
+  // which would evaluate the whole OR again).
+  if (found.size() > kMaxPartitionValues) return false;
   values.insert(values.end(), found.begin(), found.end());
   return true;
 }

@@ -245,6 +245,10 @@ TEST_CASE("partiql: an OR of partition-key equalities is one Query per partition
   CHECK(error_of(("SELECT * FROM tbl WHERE pk IN [" + fifty + ", 'x']").c_str()) ==
         "The IN operator is provided with too many partition key values; number of values: 51, "
         "at most 50");
+  std::string ors = "pk = '0'";
+  for (int i = 1; i < 50; ++i) ors += " OR pk = '" + std::to_string(i) + "'";
+  CHECK(plan_of(("SELECT * FROM tbl WHERE " + ors).c_str()).reads.size() == 50);
+  CHECK_FALSE(plan_of(("SELECT * FROM tbl WHERE " + ors + " OR pk = 'x'").c_str()).query);
   CHECK(error_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 5") ==
         "Key attribute's data type should match its data type in table's schema: Key pk");
 }
