@@ -217,6 +217,7 @@ Value run_select(Runner& r, const Prepared& p, const Value& in, Value& capacity)
         items.push_back(named_projection(item, p.statement.projection));
     if (const Value* last = o.find("LastEvaluatedKey")) {
       out.set("NextToken", make_token(in, read, last));
+      out.set("LastEvaluatedKey", *last);
       break;
     }
     if (limit) {

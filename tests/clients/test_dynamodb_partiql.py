@@ -189,6 +189,12 @@ class DynamoDbPartiqlTests(unittest.TestCase):
             self.assertEqual(len(seen), expected, statement)
             self.assertEqual(len(set(seen)), expected, statement)
             self.assertGreaterEqual(pages, expected // 2)
+        # ExecuteStatement: a read that stopped says where, as LastEvaluatedKey, with NextToken.
+        out = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'b'" % t, Limit=2)
+        self.assertEqual(out["LastEvaluatedKey"], {"pk": {"S": "b"}, "sk": {"N": "1"}})
+        self.assertIn("NextToken", out)
+        self.assertNotIn("LastEvaluatedKey", self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'b'"
+                                                          % t))
         # A NextToken belongs to its statement.
         token = self.run_sql("SELECT * FROM \"%s\"" % t, Limit=1)["NextToken"]
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE pk = 'a'" % t,
