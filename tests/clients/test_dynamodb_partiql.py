@@ -204,12 +204,16 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         code, message = self.sql_error("SELECT * FROM \"%s\"" % t, NextToken="garbage")
         self.assertEqual(message, "Invalid NextToken")
 
-    def test_select_on_the_partition_key_reads_by_key_not_the_whole_table(self):
+    def filled_table(self):
+        """A table of 30 items of 3 KB, so a Scan consumes far more than a Query of one key."""
         t = self.create()
-        filler = "x" * 3000
         for i in range(30):
             self.client.put_item(TableName=t, Item={"pk": {"S": "other%d" % i}, "sk": {"N": "0"},
-                                                    "f": {"S": filler}})
+                                                    "f": {"S": "x" * 3000}})
+        return t
+
+    def test_select_on_the_partition_key_reads_by_key_not_the_whole_table(self):
+        t = self.filled_table()
         self.client.put_item(TableName=t, Item={"pk": {"S": "me"}, "sk": {"N": "1"}})
         by_key = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me'" % t,
                               ReturnConsumedCapacity="TOTAL")
@@ -224,11 +228,7 @@ class DynamoDbPartiqlTests(unittest.TestCase):
     def test_select_on_an_or_of_partition_keys_reads_by_key(self):
         # ql-reference.select: "SELECT * FROM Orders WHERE OrderID = 100 or OrderID = 200" does
         # not result in a full table scan; "OrderID = 100 OR Address='some address'" does.
-        t = self.create()
-        filler = "x" * 3000
-        for i in range(30):
-            self.client.put_item(TableName=t, Item={"pk": {"S": "other%d" % i}, "sk": {"N": "0"},
-                                                    "f": {"S": filler}})
+        t = self.filled_table()
         for pk in ("me", "you"):
             self.client.put_item(TableName=t, Item={"pk": {"S": pk}, "sk": {"N": "1"}})
         by_key = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me' OR pk = ?" % t,
