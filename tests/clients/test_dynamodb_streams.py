@@ -8,6 +8,7 @@ DynamoDB Streams" ("no stream record when an item is not modified", "24 hours", 
 stream") and "Working with TTL" ("userIdentity" of TTL deletions).
 """
 import re
+import threading
 import time
 import unittest
 import uuid
@@ -144,6 +145,30 @@ class DynamoDbStreamsTests(unittest.TestCase):
         modify = records[1]["dynamodb"]
         self.assertEqual(modify["OldImage"], {"pk": {"S": "a"}, "v": {"N": "1"}})
         self.assertEqual(modify["NewImage"], {"pk": {"S": "a"}, "v": {"N": "2"}})
+
+    def test_concurrent_writers_are_recorded_in_commit_order(self):
+        # "Change data capture for DynamoDB Streams": records of one item appear in the order
+        # of its modifications. Counters bumped from several threads at once must give records
+        # whose images count 1, 2, 3, ... with each OldImage the previous NewImage.
+        table, arn = self.create()
+        writers, each = 4, 25
+
+        def bump():
+            client = self.make("dynamodb")
+            for _ in range(each):
+                client.update_item(TableName=table, Key={"pk": {"S": "n"}},
+                                   UpdateExpression="ADD n :one",
+                                   ExpressionAttributeValues={":one": {"N": "1"}})
+        threads = [threading.Thread(target=bump) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = self.streams.get_records(ShardIterator=self.iterator(arn))["Records"]
+        new = [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in records]
+        old = [int(r["dynamodb"].get("OldImage", {"n": {"N": "0"}})["n"]["N"]) for r in records]
+        self.assertEqual(new, list(range(1, writers * each + 1)))
+        self.assertEqual(old, [n - 1 for n in new])
 
     def test_view_types_keep_what_they_name(self):
         expected = {"KEYS_ONLY": (False, False), "NEW_IMAGE": (True, False),
