@@ -335,6 +335,50 @@ class DynamoDbStreamsTests(unittest.TestCase):
             self.assertEqual(r["Records"], [])
             self.assertNotIn("NextShardIterator", r, kind)
 
+    def test_stream_specification_errors_name_the_problem(self):
+        # AWS's messages for StreamSpecification shapes CreateTable and UpdateTable refuse; the
+        # refused request changes nothing.
+        raw = self.make("dynamodb", config=Config(parameter_validation=False))
+        invalid = "One or more parameter values were invalid: "
+        null = ("1 validation error detected: Value null at 'streamSpecification.streamEnabled' "
+                "failed to satisfy constraint: Member must not be null")
+        name = unique("spec")
+        for spec, message in [
+                ({"StreamViewType": "KEYS_ONLY"}, null),
+                ({"StreamEnabled": True}, invalid + "Table is being created with a stream "
+                                                    "enabled, UpdateViewType is required"),
+                ({"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"},
+                 invalid + "Table is being created with a stream disabled, UpdateViewType "
+                           "should not be specified")]:
+            with self.subTest(spec=spec):
+                e = self.error(raw.create_table, TableName=name,
+                               KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "pk",
+                                                      "AttributeType": "S"}],
+                               BillingMode="PAY_PER_REQUEST", StreamSpecification=spec)
+                self.assertEqual((e["Code"], e["Message"]), ("ValidationException", message))
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+
+        table, arn = self.create()
+        for spec, message in [
+                ({"StreamViewType": "KEYS_ONLY"}, null),
+                ({"StreamEnabled": True}, invalid + "If stream is being enabled then "
+                                                    "UpdateViewType is required"),
+                ({"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                 "Table already has an enabled stream: TableName: " + table),
+                ({"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"},
+                 invalid + "If stream is being disabled, then UpdateViewType must not be "
+                           "specified")]:
+            with self.subTest(spec=spec):
+                e = self.error(raw.update_table, TableName=table, StreamSpecification=spec)
+                self.assertEqual((e["Code"], e["Message"]), ("ValidationException", message))
+        self.assertEqual(self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+                         ["StreamStatus"], "ENABLED")
+        self.ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+        e = self.error(raw.update_table, TableName=table,
+                       StreamSpecification={"StreamEnabled": False})
+        self.assertEqual(e["Message"], "Table has no stream to disable: TableName: " + table)
+
     def test_deleting_the_table_disables_its_stream(self):
         table, arn = self.create()
         self.put(table, "a")
