@@ -456,11 +456,13 @@ class DynamoDbPartiqlTests(unittest.TestCase):
             {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'i', 'sk': 1}" % t},
             {"Statement": "UPDATE \"%s\" SET n = 1 WHERE pk = 'u' AND sk = 1" % t},
         ], ReturnConsumedCapacity="TOTAL")
-        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 4.0}])
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 4.0,
+                                                     "WriteCapacityUnits": 4.0}])
         out = self.client.execute_transaction(TransactStatements=[
             {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t},
         ], ReturnConsumedCapacity="TOTAL")
-        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 2.0}])
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 2.0,
+                                                     "ReadCapacityUnits": 2.0}])
         out = self.client.execute_transaction(TransactStatements=[
             {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t}])
         self.assertNotIn("ConsumedCapacity", out)
