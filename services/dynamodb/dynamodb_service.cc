@@ -2013,8 +2013,17 @@ Result transact_write_items(Ctx& x) {
     canonical(bytes, *items);
     digest = sha256_hex(bytes);
   }
+  bool repeat = false;
   x.db.write([&](Connection& c) {
-    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) return;
+    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) {
+      // A repeat changes nothing; AWS reports the read units of reading its items instead.
+      repeat = true;
+      for (const Op& op : ops) {
+        std::optional<Item> item = get_row(c, op.table->id, op.bytes);
+        spent[op.table->name].table += read_units(item ? item_size(*item) : 0, true);
+      }
+      return;
+    }
     std::vector<std::optional<Item>> olds;
     std::string joined;
     Value reasons = Value::list();
@@ -2070,7 +2079,8 @@ Result transact_write_items(Ctx& x) {
   r.output = Value::map();
   if (metrics) r.output.set("ItemCollectionMetrics", collections);
   for (const auto& [name, u] : spent.tables)
-    add_capacity(r.output, x.in, name, u, true, "WriteCapacityUnits");
+    add_capacity(r.output, x.in, name, u, true,
+                 repeat ? "ReadCapacityUnits" : "WriteCapacityUnits");
   return r;
 }
 
