@@ -899,10 +899,8 @@ Result create_table(Ctx& x) {
   if (lsis.size()) meta.set("LocalSecondaryIndexes", lsis);
   if (gsis.size()) meta.set("GlobalSecondaryIndexes", gsis);
   if (const Value* s = in.find("StreamSpecification");
-      s && s->get_bool("StreamEnabled").value_or(false)) {
-    streams::check_specification(*s);
+      s && streams::check_specification(*s, true))
     meta.set("StreamSpecification", *s);
-  }
   if (const Value* s = in.find("SSESpecification"); s && s->get_bool("Enabled").value_or(false))
     meta.set("SSEDescription", Value::map()
                                    .set("Status", "ENABLED")
@@ -1023,15 +1021,13 @@ Result update_table(Ctx& x) {
       changed = true;
     }
     if (const Value* s = in.find("StreamSpecification")) {
-      bool enable = s->get_bool("StreamEnabled").value_or(false);
+      bool enable = streams::check_specification(*s, false);
       bool enabled = meta.has("StreamSpecification");
       if (enable && enabled)
-        throw err::validation("Table already has an enabled stream: " + t->arn() + "/stream/" +
-                              meta.string_or("StreamLabel", ""));
+        throw err::validation("Table already has an enabled stream: TableName: " + t->name);
       if (!enable && !enabled)
-        throw err::validation("Table already has no stream enabled");
+        throw err::validation("Table has no stream to disable: TableName: " + t->name);
       if (enable) {
-        streams::check_specification(*s);
         meta.set("StreamSpecification", *s);
         meta.set("StreamLabel", streams::enable(c, *t, s->string_or("StreamViewType", ""),
                                                 x.clock.now_ms()));
@@ -2017,8 +2013,17 @@ Result transact_write_items(Ctx& x) {
     canonical(bytes, *items);
     digest = sha256_hex(bytes);
   }
+  bool repeat = false;
   x.db.write([&](Connection& c) {
-    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) return;
+    if (token && seen_token(c, x.account(), *token, digest, x.clock.now_ms())) {
+      // A repeat changes nothing; AWS reports the read units of reading its items instead.
+      repeat = true;
+      for (const Op& op : ops) {
+        std::optional<Item> item = get_row(c, op.table->id, op.bytes);
+        spent[op.table->name].table += read_units(item ? item_size(*item) : 0, true);
+      }
+      return;
+    }
     std::vector<std::optional<Item>> olds;
     std::string joined;
     Value reasons = Value::list();
@@ -2074,7 +2079,8 @@ Result transact_write_items(Ctx& x) {
   r.output = Value::map();
   if (metrics) r.output.set("ItemCollectionMetrics", collections);
   for (const auto& [name, u] : spent.tables)
-    add_capacity(r.output, x.in, name, u, true, "WriteCapacityUnits");
+    add_capacity(r.output, x.in, name, u, true,
+                 repeat ? "ReadCapacityUnits" : "WriteCapacityUnits");
   return r;
 }
 

@@ -113,8 +113,12 @@ std::vector<Token> tokenize(std::string_view in) {
       std::string p(1, c);
       for (const char* t : two)
         if (in.substr(i, 2) == t) p = t;
-      if (std::string("()[]{},.:;*?=<>+-!").find(c) == std::string::npos)
+      if (std::string("()[]{},.:;*?=<>+-!").find(c) == std::string::npos) {
+        // Named whole (a UTF-8 lead byte and its continuation bytes), so the message is UTF-8.
+        for (size_t j = i + 1; j < in.size() && (in[j] & 0xC0) == 0x80 && (c & 0x80); ++j)
+          p += in[j];
         throw malformed("Unexpected character: " + p);
+      }
       if (p == "!") throw malformed("Unexpected character: !");
       i += p.size();
       out.push_back({Token::Kind::Punct, p});
@@ -814,10 +818,11 @@ std::string update_expression(const std::vector<Assignment>& updates, Builder& b
   return out;
 }
 
-void flatten(const Expr& e, std::vector<const Expr*>& out) {
-  if (e.kind == Expr::Kind::And) {
-    flatten(e.args[0], out);
-    flatten(e.args[1], out);
+// The operands of a chain of `kind` (And or Or) in order: a AND (b AND c) -> a, b, c.
+void flatten(const Expr& e, std::vector<const Expr*>& out, Expr::Kind kind = Expr::Kind::And) {
+  if (e.kind == kind) {
+    flatten(e.args[0], out, kind);
+    flatten(e.args[1], out, kind);
   } else {
     out.push_back(&e);
   }
@@ -928,27 +933,57 @@ bool range_condition(const Expr& c, const KeyDef& range) {
   return false;
 }
 
+constexpr size_t kMaxPartitionValues = 50;
+
+// The partition-key values WHERE conjunct c pins, appended to `values`: `pk = v`,
+// `pk IN [v, ...]` of literals, or an OR whose every disjunct has such a conjunct (AWS reads
+// "pk = 1 OR pk = 2" by key, not by a Scan). False, and `values` unchanged, when c pins none.
+bool partition_values(const Expr& c, const std::string& hash, std::vector<Attr>& values) {
+  if (const Attr* v = equality(c, hash)) {
+    values.push_back(*v);
+    return true;
+  }
+  if (c.kind == Expr::Kind::In && !c.negated && is_name(c.args[0], hash) &&
+      std::all_of(c.args.begin() + 1, c.args.end(),
+                  [](const Expr& e) { return e.kind == Expr::Kind::Literal; })) {
+    // ql-operators: IN takes "at max 50 hash attribute values".
+    if (c.args.size() - 1 > kMaxPartitionValues)
+      throw err::validation("The IN operator is provided with too many partition key values; "
+                            "number of values: " + std::to_string(c.args.size() - 1) +
+                            ", at most " + std::to_string(kMaxPartitionValues));
+    for (size_t i = 1; i < c.args.size(); ++i) values.push_back(c.args[i].literal);
+    return true;
+  }
+  if (c.kind != Expr::Kind::Or) return false;
+  std::vector<const Expr*> disjuncts;
+  flatten(c, disjuncts, Expr::Kind::Or);
+  std::vector<Attr> found;
+  for (const Expr* d : disjuncts) {
+    std::vector<const Expr*> conjuncts;
+    flatten(*d, conjuncts);
+    if (std::none_of(conjuncts.begin(), conjuncts.end(),
+                     [&](const Expr* e) { return partition_values(*e, hash, found); }))
+      return false;
+  }
+  // Beyond IN's bound, an OR is read by one Scan rather than by a Query per value (each of
+  // which would evaluate the whole OR again).
+  if (found.size() > kMaxPartitionValues) return false;
+  values.insert(values.end(), found.begin(), found.end());
+  return true;
+}
+
 void select_plan(const Statement& s, const KeyDef& hash, const KeyDef& range, Plan& out) {
   std::vector<const Expr*> parts;
   if (s.has_where) flatten(s.where, parts);
-  // The partition key: `pk = v` or `pk IN [v, ...]`.
+  // The partition key: `pk = v`, `pk IN [v, ...]`, or an OR of those.
   std::vector<Attr> hash_values;
   const Expr* hash_part = nullptr;
-  bool by_equality = false;
-  for (const Expr* p : parts) {
-    if (const Attr* v = equality(*p, hash.name)) {
-      hash_values = {*v};
-      by_equality = true;
-    } else if (p->kind == Expr::Kind::In && !p->negated && is_name(p->args[0], hash.name) &&
-               std::all_of(p->args.begin() + 1, p->args.end(),
-                           [](const Expr& e) { return e.kind == Expr::Kind::Literal; })) {
-      for (size_t i = 1; i < p->args.size(); ++i) hash_values.push_back(p->args[i].literal);
-    } else {
-      continue;
+  for (const Expr* p : parts)
+    if (partition_values(*p, hash.name, hash_values)) {
+      hash_part = p;
+      break;
     }
-    hash_part = p;
-    break;
-  }
+  bool by_equality = hash_part && equality(*hash_part, hash.name);
   for (const Statement::Order& o : s.order_by) {
     if (!s.has_where)
       throw err::validation("Must have WHERE clause in the statement when using ORDER BY clause.");
@@ -977,9 +1012,9 @@ void select_plan(const Statement& s, const KeyDef& hash, const KeyDef& range, Pl
   std::vector<const Expr*> rest;
   const Expr* range_part = nullptr;
   for (const Expr* p : parts) {
-    if (p == hash_part) continue;
+    if (p == hash_part && hash_part->kind != Expr::Kind::Or) continue;
     if (!range_part && range_condition(*p, range)) range_part = p;
-    else rest.push_back(p);
+    else rest.push_back(p);  // an OR stays: each partition's items must still satisfy it
   }
   out.query = true;
   out.full_key = by_equality &&

@@ -66,8 +66,9 @@ Statement parse(std::string_view text, const std::vector<Attr>& params);
 // The operation inputs of a statement against a table (or, for a SELECT from an index, the
 // index) whose keys are hash and range (range.name empty when there is none).
 struct Plan {
-  // SELECT: Query inputs, one per partition-key value (`pk = v`, or each of `pk IN [...]`), in
-  // the order to read them; or a single Scan input when the WHERE names no partition key.
+  // SELECT: Query inputs, one per partition-key value (`pk = v`, each of `pk IN [...]`, or
+  // each of an OR of those), in the order to read them; or a single Scan input when the WHERE
+  // names no partition key.
   bool query = false;
   std::vector<Value> reads;
   // INSERT: PutItem; UPDATE: UpdateItem; DELETE: DeleteItem; EXISTS: ConditionCheck.

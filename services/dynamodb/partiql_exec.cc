@@ -217,6 +217,7 @@ Value run_select(Runner& r, const Prepared& p, const Value& in, Value& capacity)
         items.push_back(named_projection(item, p.statement.projection));
     if (const Value* last = o.find("LastEvaluatedKey")) {
       out.set("NextToken", make_token(in, read, last));
+      out.set("LastEvaluatedKey", *last);
       break;
     }
     if (limit) {
@@ -393,6 +394,7 @@ Result execute_transaction(DynamoDbService& svc, CallContext& call, const Value&
         *item = named_projection(*item, statements[i].statement.projection);
     }
     result.output.set("Responses", *out.find("Responses"));
+    copy_member(result.output, out, "ConsumedCapacity");
     return result;
   }
   for (size_t i = 0; i < statements.size(); ++i) {
@@ -410,7 +412,7 @@ Result execute_transaction(DynamoDbService& svc, CallContext& call, const Value&
   copy_member(input, in, "ClientRequestToken");
   copy_member(input, in, "ReturnConsumedCapacity");
   try {
-    r.run("TransactWriteItems", input);
+    copy_member(result.output, r.run("TransactWriteItems", input), "ConsumedCapacity");
   } catch (ApiError& e) {
     Value* reasons = e.extra_json.find("CancellationReasons");
     if (e.code != "TransactionCanceledException" || !reasons) throw;

@@ -212,17 +212,32 @@ Value record_value(const StreamRecord& r, const std::string& region,
   return v;
 }
 
-void check_specification(const Value& spec) {
+bool check_specification(const Value& spec, bool creating) {
+  std::optional<bool> enabled = spec.get_bool("StreamEnabled");
+  if (!enabled)
+    throw ddb_errors::validation("1 validation error detected: Value null at "
+                                 "'streamSpecification.streamEnabled' failed to satisfy "
+                                 "constraint: Member must not be null");
   std::optional<std::string> view = spec.get_string("StreamViewType");
-  if (!view)
-    throw ddb_errors::validation("One or more parameter values were invalid: StreamViewType must "
-                                 "be specified when StreamEnabled is true");
-  if (*view != "NEW_IMAGE" && *view != "OLD_IMAGE" && *view != "NEW_AND_OLD_IMAGES" &&
+  const std::string invalid = "One or more parameter values were invalid: ";
+  if (*enabled && !view)
+    throw ddb_errors::validation(invalid + (creating ? "Table is being created with a stream "
+                                                       "enabled, UpdateViewType is required"
+                                                     : "If stream is being enabled then "
+                                                       "UpdateViewType is required"));
+  if (!*enabled && view)
+    throw ddb_errors::validation(invalid + (creating ? "Table is being created with a stream "
+                                                       "disabled, UpdateViewType should not be "
+                                                       "specified"
+                                                     : "If stream is being disabled, then "
+                                                       "UpdateViewType must not be specified"));
+  if (view && *view != "NEW_IMAGE" && *view != "OLD_IMAGE" && *view != "NEW_AND_OLD_IMAGES" &&
       *view != "KEYS_ONLY")
     throw ddb_errors::validation("1 validation error detected: Value '" + *view +
                                  "' at 'streamSpecification.streamViewType' failed to satisfy "
-                                 "constraint: Member must satisfy enum value set: [NEW_IMAGE, "
-                                 "OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]");
+                                 "constraint: Member must satisfy enum value set: [OLD_IMAGE, "
+                                 "KEYS_ONLY, NEW_AND_OLD_IMAGES, NEW_IMAGE]");
+  return *enabled;
 }
 
 std::string stream_arn(const std::string& region, const std::string& account,

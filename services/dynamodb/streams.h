@@ -87,9 +87,10 @@ Value record_value(const StreamRecord& r, const std::string& region,
 std::string stream_arn(const std::string& region, const std::string& account,
                        const std::string& table, const std::string& label);
 
-// Validates an enabling StreamSpecification (StreamViewType given and known); throws
+// Validates a StreamSpecification of CreateTable (creating) or UpdateTable: StreamEnabled
+// given, StreamViewType given (and known) exactly when enabling. Returns StreamEnabled; throws
 // ValidationException with AWS's messages.
-void check_specification(const Value& spec);
+bool check_specification(const Value& spec, bool creating);
 
 // ---- storage --------------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@
 // keeps no state: an iterator outlives a restart and expires after 15 minutes by the clock.
 #include "services/dynamodb/streams_service.h"
 
+#include <algorithm>
+
 #include "services/dynamodb/errors.h"
 #include "services/dynamodb/streams.h"
 #include "storage/database.h"
@@ -186,10 +188,13 @@ Result get_shard_iterator_op(Ctx& x) {
 
 Result get_records_op(Ctx& x) {
   std::string text = required_string(x.in, "ShardIterator", "shardIterator");
-  if (text.empty() || text.size() > 2048)
-    throw err::validation(constraint(text.substr(0, 64), "shardIterator",
+  if (text.empty() || text.size() > 2048) {
+    size_t quoted = std::min<size_t>(text.size(), 64);  // cut between UTF-8 characters
+    while (quoted > 0 && quoted < text.size() && (text[quoted] & 0xC0) == 0x80) --quoted;
+    throw err::validation(constraint(text.substr(0, quoted), "shardIterator",
                                      text.empty() ? "have length greater than or equal to 1"
                                                   : "have length less than or equal to 2048"));
+  }
   int64_t limit = limit_of(x.in, 1000);
   std::string arn;
   std::optional<IteratorState> it = decode_iterator(text, &arn);
@@ -214,8 +219,9 @@ Result get_records_op(Ctx& x) {
     for (const StreamRecord& rec : records)
       r.output["Records"].push_back(record_value(rec, s->region, s->view_type));
     int64_t next = records.empty() ? it->after : records.back().seq;
-    // A closed shard read to its end has no next iterator; an open one always has.
-    if (!s->last_seq || next < *s->last_seq)
+    // A closed shard read to its end has no next iterator; an open one always has. An empty
+    // page of a closed shard is its end (a page holds at least the first record there is).
+    if (!s->last_seq || (!records.empty() && next < *s->last_seq))
       r.output.set("NextShardIterator",
                    encode_iterator(s->arn(), IteratorState{s->id, next, now}));
   });

@@ -152,6 +152,23 @@ class DynamoDbCapacityTests(unittest.TestCase):
             {"Delete": {"TableName": self.table, "Key": self.key}}])
         self.assertNotIn("ConsumedCapacity", r)
 
+    def test_a_repeated_transaction_reports_the_reads_of_its_items(self):
+        # TransactWriteItems, ClientRequestToken: "the initial TransactWriteItems call returns
+        # the amount of write capacity units consumed in making the changes. Subsequent
+        # TransactWriteItems calls with the same client token return the number of read
+        # capacity units consumed in reading the item."
+        put = [{"Put": {"TableName": self.table,
+                        "Item": {**self.key, "d": {"S": "x" * 5000}}}}]
+        token = uuid.uuid4().hex
+        first = self.client.transact_write_items(TransactItems=put, ClientRequestToken=token,
+                                                 ReturnConsumedCapacity="TOTAL")
+        again = self.client.transact_write_items(TransactItems=put, ClientRequestToken=token,
+                                                 ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(first["ConsumedCapacity"][0]["WriteCapacityUnits"], 10.0)
+        self.assertEqual(again["ConsumedCapacity"], [{"TableName": self.table,
+                                                      "CapacityUnits": 2.0,
+                                                      "ReadCapacityUnits": 2.0}])
+
     def test_an_unknown_mode_is_refused_before_anything_is_written(self):
         with self.assertRaises(self.client.exceptions.ClientError) as cm:
             self.client.put_item(TableName=self.table, Item=self.key,

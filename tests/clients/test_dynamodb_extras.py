@@ -40,7 +40,7 @@ class DynamoDbExtrasTests(unittest.TestCase):
         self.client.get_waiter("table_exists").wait(TableName=name)
         return name
 
-    def fail(self, fn, **kwargs):
+    def error(self, fn, **kwargs):
         with self.assertRaises(ClientError) as cm:
             fn(**kwargs)
         return cm.exception.response
@@ -50,32 +50,32 @@ class DynamoDbExtrasTests(unittest.TestCase):
         t = self.create()
         item = {"pk": {"S": "a"}, "n": {"N": "1"}, "b": {"B": b"\x00\x01"}}
         self.client.put_item(TableName=t, Item=item)
-        r = self.fail(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
-                      ConditionExpression="attribute_not_exists(pk)",
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        r = self.error(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
+                       ConditionExpression="attribute_not_exists(pk)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertEqual(r["Error"]["Code"], "ConditionalCheckFailedException")
         self.assertEqual(r["Item"], item)
         # Without the parameter (or NONE) there is no Item; nothing was changed.
-        r = self.fail(self.client.delete_item, TableName=t, Key={"pk": {"S": "a"}},
-                      ConditionExpression="n = :two",
-                      ExpressionAttributeValues={":two": {"N": "2"}})
+        r = self.error(self.client.delete_item, TableName=t, Key={"pk": {"S": "a"}},
+                       ConditionExpression="n = :two",
+                       ExpressionAttributeValues={":two": {"N": "2"}})
         self.assertNotIn("Item", r)
-        r = self.fail(self.client.update_item, TableName=t, Key={"pk": {"S": "a"}},
-                      UpdateExpression="SET n = :two", ConditionExpression="n = :two",
-                      ExpressionAttributeValues={":two": {"N": "2"}},
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        r = self.error(self.client.update_item, TableName=t, Key={"pk": {"S": "a"}},
+                       UpdateExpression="SET n = :two", ConditionExpression="n = :two",
+                       ExpressionAttributeValues={":two": {"N": "2"}},
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertEqual(r["Item"], item)
         # No old item: the failure carries no Item.
-        r = self.fail(self.client.delete_item, TableName=t, Key={"pk": {"S": "zz"}},
-                      ConditionExpression="attribute_exists(pk)",
-                      ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        r = self.error(self.client.delete_item, TableName=t, Key={"pk": {"S": "zz"}},
+                       ConditionExpression="attribute_exists(pk)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
         self.assertNotIn("Item", r)
         self.assertEqual(self.client.get_item(TableName=t, Key={"pk": {"S": "a"}})["Item"], item)
 
     def test_transaction_canceled_carries_cancellation_reasons(self):
         t = self.create()
         self.client.put_item(TableName=t, Item={"pk": {"S": "x"}, "v": {"N": "1"}})
-        r = self.fail(self.client.transact_write_items, TransactItems=[
+        r = self.error(self.client.transact_write_items, TransactItems=[
             {"Put": {"TableName": t, "Item": {"pk": {"S": "new"}}}},
             {"ConditionCheck": {"TableName": t, "Key": {"pk": {"S": "x"}},
                                 "ConditionExpression": "v = :two",
@@ -97,8 +97,8 @@ class DynamoDbExtrasTests(unittest.TestCase):
 
     def test_invalid_return_values_on_condition_check_failure(self):
         t = self.create()
-        r = self.fail(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
-                      ReturnValuesOnConditionCheckFailure="ALL_NEW")
+        r = self.error(self.client.put_item, TableName=t, Item={"pk": {"S": "a"}},
+                       ReturnValuesOnConditionCheckFailure="ALL_NEW")
         self.assertEqual(r["Error"]["Code"], "ValidationException")
         self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "a"}}))
 
@@ -114,8 +114,8 @@ class DynamoDbExtrasTests(unittest.TestCase):
         got = self.client.get_item(TableName=t, Key={"pk": {"S": "c"}})["Item"]
         self.assertEqual(got["n"], {"N": "1"})  # applied once
         other = [{"Put": {"TableName": t, "Item": {"pk": {"S": "d"}}}}]
-        r = self.fail(self.client.transact_write_items, TransactItems=other,
-                      ClientRequestToken=token)
+        r = self.error(self.client.transact_write_items, TransactItems=other,
+                       ClientRequestToken=token)
         self.assertEqual(r["Error"]["Code"], "IdempotentParameterMismatchException")
         self.assertNotIn("Item", self.client.get_item(TableName=t, Key={"pk": {"S": "d"}}))
         # A new token applies again; no token applies every time.
@@ -129,7 +129,7 @@ class DynamoDbExtrasTests(unittest.TestCase):
         token = uuid.uuid4().hex
         items = [{"Put": {"TableName": t, "Item": {"pk": {"S": "e"}},
                           "ConditionExpression": "attribute_exists(pk)"}}]
-        self.fail(self.client.transact_write_items, TransactItems=items, ClientRequestToken=token)
+        self.error(self.client.transact_write_items, TransactItems=items, ClientRequestToken=token)
         # The token was not recorded, so a different request with it is accepted.
         self.client.transact_write_items(
             TransactItems=[{"Put": {"TableName": t, "Item": {"pk": {"S": "f"}}}}],

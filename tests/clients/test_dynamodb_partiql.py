@@ -189,6 +189,12 @@ class DynamoDbPartiqlTests(unittest.TestCase):
             self.assertEqual(len(seen), expected, statement)
             self.assertEqual(len(set(seen)), expected, statement)
             self.assertGreaterEqual(pages, expected // 2)
+        # ExecuteStatement: a read that stopped says where, as LastEvaluatedKey, with NextToken.
+        out = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'b'" % t, Limit=2)
+        self.assertEqual(out["LastEvaluatedKey"], {"pk": {"S": "b"}, "sk": {"N": "1"}})
+        self.assertIn("NextToken", out)
+        self.assertNotIn("LastEvaluatedKey", self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'b'"
+                                                          % t))
         # A NextToken belongs to its statement.
         token = self.run_sql("SELECT * FROM \"%s\"" % t, Limit=1)["NextToken"]
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE pk = 'a'" % t,
@@ -198,12 +204,16 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         code, message = self.sql_error("SELECT * FROM \"%s\"" % t, NextToken="garbage")
         self.assertEqual(message, "Invalid NextToken")
 
-    def test_select_on_the_partition_key_reads_by_key_not_the_whole_table(self):
+    def filled_table(self):
+        """A table of 30 items of 3 KB, so a Scan consumes far more than a Query of one key."""
         t = self.create()
-        filler = "x" * 3000
         for i in range(30):
             self.client.put_item(TableName=t, Item={"pk": {"S": "other%d" % i}, "sk": {"N": "0"},
-                                                    "f": {"S": filler}})
+                                                    "f": {"S": "x" * 3000}})
+        return t
+
+    def test_select_on_the_partition_key_reads_by_key_not_the_whole_table(self):
+        t = self.filled_table()
         self.client.put_item(TableName=t, Item={"pk": {"S": "me"}, "sk": {"N": "1"}})
         by_key = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me'" % t,
                               ReturnConsumedCapacity="TOTAL")
@@ -213,6 +223,25 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         scan = self.run_sql("SELECT * FROM \"%s\" WHERE sk = 1" % t, ConsistentRead=True,
                             ReturnConsumedCapacity="TOTAL")
         self.assertEqual(len(scan["Items"]), 1)
+        self.assertGreater(scan["ConsumedCapacity"]["CapacityUnits"], 10)
+
+    def test_select_on_an_or_of_partition_keys_reads_by_key(self):
+        # ql-reference.select: "SELECT * FROM Orders WHERE OrderID = 100 or OrderID = 200" does
+        # not result in a full table scan; "OrderID = 100 OR Address='some address'" does.
+        t = self.filled_table()
+        for pk in ("me", "you"):
+            self.client.put_item(TableName=t, Item={"pk": {"S": pk}, "sk": {"N": "1"}})
+        by_key = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me' OR pk = ?" % t,
+                              {"S": "you"}, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(sorted(i["pk"]["S"] for i in by_key["Items"]), ["me", "you"])
+        self.assertEqual(by_key["ConsumedCapacity"]["CapacityUnits"], 1.0)  # two 0.5 Queries
+        mixed = self.run_sql("SELECT * FROM \"%s\" WHERE (pk = 'me' AND sk = 1) OR "
+                             "(pk = 'you' AND sk = 2)" % t, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual([i["pk"]["S"] for i in mixed["Items"]], ["me"])
+        self.assertEqual(mixed["ConsumedCapacity"]["CapacityUnits"], 1.0)
+        scan = self.run_sql("SELECT * FROM \"%s\" WHERE pk = 'me' OR sk = 2" % t,
+                            ReturnConsumedCapacity="TOTAL")
+        self.assertEqual([i["pk"]["S"] for i in scan["Items"]], ["me"])
         self.assertGreater(scan["ConsumedCapacity"]["CapacityUnits"], 10)
 
     def test_select_from_an_index(self):
@@ -327,6 +356,11 @@ class DynamoDbPartiqlTests(unittest.TestCase):
                                            "Expected data manipulation"))
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE" % t)
         self.assertTrue(message.startswith("Statement wasn't well formed, can't be processed: "))
+        # A stray non-ASCII character: the error body stays UTF-8 that the client can read.
+        code, message = self.sql_error("SELECT * FROM \"%s\" WHERE \u00e9 = 1" % t)
+        self.assertEqual((code, message), ("ValidationException",
+                                           "Statement wasn't well formed, can't be processed: "
+                                           "Unexpected character: \u00e9"))
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE x = MISSING" % t)
         self.assertEqual(message, "MISSING must be compared using IS operator")
         code, message = self.sql_error("SELECT * FROM \"%s\" WHERE pk = 1" % t)
@@ -412,6 +446,26 @@ class DynamoDbPartiqlTests(unittest.TestCase):
         self.assertIsNotNone(self.get(t, "i", 1))
         self.assertEqual(self.get(t, "u", 1)["n"], {"N": "2"})
         self.assertIsNone(self.get(t, "d", 1))
+
+    def test_transactions_report_consumed_capacity(self):
+        # ExecuteTransaction's output has ConsumedCapacity (one per table) when asked for, as
+        # TransactWriteItems and TransactGetItems have: two units per transactional item.
+        t = self.create()
+        self.run_sql("INSERT INTO \"%s\" VALUE {'pk': 'u', 'sk': 1}" % t)
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "INSERT INTO \"%s\" VALUE {'pk': 'i', 'sk': 1}" % t},
+            {"Statement": "UPDATE \"%s\" SET n = 1 WHERE pk = 'u' AND sk = 1" % t},
+        ], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 4.0,
+                                                     "WriteCapacityUnits": 4.0}])
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t},
+        ], ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(out["ConsumedCapacity"], [{"TableName": t, "CapacityUnits": 2.0,
+                                                     "ReadCapacityUnits": 2.0}])
+        out = self.client.execute_transaction(TransactStatements=[
+            {"Statement": "SELECT * FROM \"%s\" WHERE pk = 'u' AND sk = 1" % t}])
+        self.assertNotIn("ConsumedCapacity", out)
 
     def test_transaction_cancellation_reports_reasons_and_writes_nothing(self):
         t = self.create()

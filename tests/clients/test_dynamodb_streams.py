@@ -8,6 +8,7 @@ DynamoDB Streams" ("no stream record when an item is not modified", "24 hours", 
 stream") and "Working with TTL" ("userIdentity" of TTL deletions).
 """
 import re
+import threading
 import time
 import unittest
 import uuid
@@ -74,7 +75,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
     def events(self, records):
         return [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records]
 
-    def fail(self, fn, **kwargs):
+    def error(self, fn, **kwargs):
         with self.assertRaises(ClientError) as cm:
             fn(**kwargs)
         return cm.exception.response["Error"]
@@ -144,6 +145,30 @@ class DynamoDbStreamsTests(unittest.TestCase):
         modify = records[1]["dynamodb"]
         self.assertEqual(modify["OldImage"], {"pk": {"S": "a"}, "v": {"N": "1"}})
         self.assertEqual(modify["NewImage"], {"pk": {"S": "a"}, "v": {"N": "2"}})
+
+    def test_concurrent_writers_are_recorded_in_commit_order(self):
+        # "Change data capture for DynamoDB Streams": records of one item appear in the order
+        # of its modifications. Counters bumped from several threads at once must give records
+        # whose images count 1, 2, 3, ... with each OldImage the previous NewImage.
+        table, arn = self.create()
+        writers, each = 4, 25
+
+        def bump():
+            client = self.make("dynamodb")
+            for _ in range(each):
+                client.update_item(TableName=table, Key={"pk": {"S": "n"}},
+                                   UpdateExpression="ADD n :one",
+                                   ExpressionAttributeValues={":one": {"N": "1"}})
+        threads = [threading.Thread(target=bump) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = self.streams.get_records(ShardIterator=self.iterator(arn))["Records"]
+        new = [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in records]
+        old = [int(r["dynamodb"].get("OldImage", {"n": {"N": "0"}})["n"]["N"]) for r in records]
+        self.assertEqual(new, list(range(1, writers * each + 1)))
+        self.assertEqual(old, [n - 1 for n in new])
 
     def test_view_types_keep_what_they_name(self):
         expected = {"KEYS_ONLY": (False, False), "NEW_IMAGE": (True, False),
@@ -296,6 +321,64 @@ class DynamoDbStreamsTests(unittest.TestCase):
         self.assertEqual((new["StreamStatus"], new["StreamViewType"]), ("ENABLED", "KEYS_ONLY"))
         self.assertNotIn("EndingSequenceNumber", new["Shards"][0]["SequenceNumberRange"])
 
+    def test_a_closed_shard_without_records_ends_at_once(self):
+        # GetRecords: "If set to null, the shard has been closed and the requested iterator
+        # does not return any more data." A consumer of a shard closed before any write must
+        # not be handed iterators for ever.
+        for kind in ("TRIM_HORIZON", "LATEST"):
+            table, arn = self.create()
+            shard = self.shard(arn)
+            self.ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+            it = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                                 ShardIteratorType=kind)["ShardIterator"]
+            r = self.streams.get_records(ShardIterator=it)
+            self.assertEqual(r["Records"], [])
+            self.assertNotIn("NextShardIterator", r, kind)
+
+    def test_stream_specification_errors_name_the_problem(self):
+        # AWS's messages for StreamSpecification shapes CreateTable and UpdateTable refuse; the
+        # refused request changes nothing.
+        raw = self.make("dynamodb", config=Config(parameter_validation=False))
+        invalid = "One or more parameter values were invalid: "
+        null = ("1 validation error detected: Value null at 'streamSpecification.streamEnabled' "
+                "failed to satisfy constraint: Member must not be null")
+        name = unique("spec")
+        for spec, message in [
+                ({"StreamViewType": "KEYS_ONLY"}, null),
+                ({"StreamEnabled": True}, invalid + "Table is being created with a stream "
+                                                    "enabled, UpdateViewType is required"),
+                ({"StreamEnabled": False, "StreamViewType": "NEW_IMAGE"},
+                 invalid + "Table is being created with a stream disabled, UpdateViewType "
+                           "should not be specified")]:
+            with self.subTest(spec=spec):
+                e = self.error(raw.create_table, TableName=name,
+                               KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "pk",
+                                                      "AttributeType": "S"}],
+                               BillingMode="PAY_PER_REQUEST", StreamSpecification=spec)
+                self.assertEqual((e["Code"], e["Message"]), ("ValidationException", message))
+        self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
+
+        table, arn = self.create()
+        for spec, message in [
+                ({"StreamViewType": "KEYS_ONLY"}, null),
+                ({"StreamEnabled": True}, invalid + "If stream is being enabled then "
+                                                    "UpdateViewType is required"),
+                ({"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                 "Table already has an enabled stream: TableName: " + table),
+                ({"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"},
+                 invalid + "If stream is being disabled, then UpdateViewType must not be "
+                           "specified")]:
+            with self.subTest(spec=spec):
+                e = self.error(raw.update_table, TableName=table, StreamSpecification=spec)
+                self.assertEqual((e["Code"], e["Message"]), ("ValidationException", message))
+        self.assertEqual(self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+                         ["StreamStatus"], "ENABLED")
+        self.ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+        e = self.error(raw.update_table, TableName=table,
+                       StreamSpecification={"StreamEnabled": False})
+        self.assertEqual(e["Message"], "Table has no stream to disable: TableName: " + table)
+
     def test_deleting_the_table_disables_its_stream(self):
         table, arn = self.create()
         self.put(table, "a")
@@ -355,7 +438,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
         self.assertFalse(arns & {s["StreamArn"] for s in other.list_streams()["Streams"]})
         west = self.make("dynamodbstreams", region="us-west-2")
         self.assertFalse(arns & {s["StreamArn"] for s in west.list_streams()["Streams"]})
-        e = self.fail(other.describe_stream, StreamArn=arn)
+        e = self.error(other.describe_stream, StreamArn=arn)
         self.assertEqual(e["Code"], "ResourceNotFoundException")
 
     # -- durability ------------------------------------------------------------------------
@@ -386,14 +469,14 @@ class DynamoDbStreamsTests(unittest.TestCase):
                 (self.streams.describe_stream, {"StreamArn": missing}),
                 (self.streams.get_shard_iterator, {"StreamArn": missing, "ShardId": shard,
                                                    "ShardIteratorType": "LATEST"})]:
-            e = self.fail(fn, **kwargs)
+            e = self.error(fn, **kwargs)
             self.assertEqual(e["Code"], "ResourceNotFoundException")
             self.assertIn(missing, e["Message"])
-        e = self.fail(self.streams.get_shard_iterator, StreamArn=arn,
-                      ShardId="shardId-00000000000000000000-00000000",
-                      ShardIteratorType="TRIM_HORIZON")
+        e = self.error(self.streams.get_shard_iterator, StreamArn=arn,
+                       ShardId="shardId-00000000000000000000-00000000",
+                       ShardIteratorType="TRIM_HORIZON")
         self.assertEqual(e["Code"], "ResourceNotFoundException")
-        e = self.fail(self.streams.list_streams, TableName=unique("nope"))
+        e = self.error(self.streams.list_streams, TableName=unique("nope"))
         self.assertEqual(e["Code"], "ResourceNotFoundException")
 
         cases = [
@@ -413,29 +496,30 @@ class DynamoDbStreamsTests(unittest.TestCase):
                                            "SequenceNumber": "199999999999999999999"}),
             (self.raw.get_records, {"ShardIterator": "garbage"}),
             (self.raw.get_records, {"ShardIterator": self.iterator(arn) + "x"}),
+            (self.raw.get_records, {"ShardIterator": "a" + "\u00e9" * 1100}),  # quoted in part
             (self.raw.get_records, {"ShardIterator": self.iterator(arn), "Limit": 0}),
             (self.raw.get_records, {"ShardIterator": self.iterator(arn), "Limit": 1001}),
         ]
         for fn, kwargs in cases:
             with self.subTest(op=fn.__name__, kwargs=kwargs):
-                e = self.fail(fn, **kwargs)
+                e = self.error(fn, **kwargs)
                 self.assertEqual(e["Code"], "ValidationException")
                 self.assertTrue(e["Message"])
-        e = self.fail(self.raw.get_records, ShardIterator=self.iterator(arn), Limit=1001)
+        e = self.error(self.raw.get_records, ShardIterator=self.iterator(arn), Limit=1001)
         self.assertIn("less than or equal to 1000", e["Message"])
         # An iterator of another account's stream is not found for this one.
         other = self.make("dynamodbstreams", SECOND_ACCESS_KEY, SECOND_SECRET_KEY)
-        e = self.fail(other.get_records, ShardIterator=self.iterator(arn))
+        e = self.error(other.get_records, ShardIterator=self.iterator(arn))
         self.assertEqual(e["Code"], "ResourceNotFoundException")
         # Enabling an enabled stream, or one without a view type, is refused and changes nothing.
-        e = self.fail(self.ddb.update_table, TableName=table, StreamSpecification={
+        e = self.error(self.ddb.update_table, TableName=table, StreamSpecification={
             "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
         self.assertEqual(e["Code"], "ValidationException")
-        e = self.fail(self.ddb.create_table, TableName=unique("bad"),
-                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                      BillingMode="PAY_PER_REQUEST",
-                      StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"})
+        e = self.error(self.ddb.create_table, TableName=unique("bad"),
+                       KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                       AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                       BillingMode="PAY_PER_REQUEST",
+                       StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"})
         self.assertEqual(e["Code"], "ValidationException")
         self.assertIn("streamViewType", e["Message"])
         self.assertEqual(self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"], arn)

@@ -119,6 +119,11 @@ TEST_CASE("partiql: malformed statements get AWS's messages") {
   CHECK(error_of("") == bad + "Expected data manipulation");
   CHECK(error_of("SELECT * FROM tbl WHERE") == bad + "Unexpected end of statement");
   CHECK(error_of("SELECT * FROM tbl garbage") == bad + "Unexpected token: garbage");
+  // A character outside ASCII is named whole, so the message stays valid UTF-8.
+  CHECK(error_of("SELECT * FROM tbl WHERE \xc3\xa9 = 1") ==
+        bad + "Unexpected character: \xc3\xa9");
+  CHECK(error_of("SELECT * FROM tbl WHERE \xe2\x82\xac") ==
+        bad + "Unexpected character: \xe2\x82\xac");
   CHECK(error_of("SELECT * FROM tbl; SELECT * FROM tbl") == bad + "Unexpected token: SELECT");
   CHECK(error_of("SELECT * FROM tbl WHERE pk = 'open").rfind(bad, 0) == 0);
   CHECK(error_of("SELECT *, a FROM tbl") ==
@@ -190,6 +195,61 @@ TEST_CASE("partiql: a SELECT on the partition key is a Query, otherwise a Scan")
   CHECK(index.query);
   CHECK(index.reads[0].get_string("IndexName") == "ByN");
   CHECK(error_of("SELECT * FROM tbl WHERE pk = 5") ==
+        "Key attribute's data type should match its data type in table's schema: Key pk");
+}
+
+// ql-reference.select: "WHERE OrderID = 100 or OrderID = 200" is not a full table scan; an OR
+// with a disjunct that does not name the partition key ("OrderID = 100 OR Address = ...") is.
+TEST_CASE("partiql: an OR of partition-key equalities is one Query per partition") {
+  Plan two = plan_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 'b'");
+  CHECK(two.query);
+  REQUIRE(two.reads.size() == 2);
+  CHECK(two.reads[0].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "a");
+  CHECK(two.reads[1].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "b");
+  CHECK_FALSE(two.full_key);
+  CHECK(two.get.is_null());
+
+  // Disjuncts may say more than the key and use IN; each Query still filters by the whole OR.
+  Plan mixed = plan_of("SELECT * FROM tbl WHERE n = 5 AND ((pk = 'a' AND s = 'no') OR "
+                       "pk IN ['c', 'a'] OR (sk = 1 AND pk = ?))",
+                       {Attr::str("d")});
+  CHECK(mixed.query);
+  REQUIRE(mixed.reads.size() == 3);  // a, c, d: each partition once
+  Item other = sample();
+  other["s"] = Attr::str("no");
+  other["n"] = Attr::num("4");
+  for (const Value& read : mixed.reads) {
+    CHECK(read.has("KeyConditionExpression"));
+    CHECK(holds(read, "FilterExpression", sample()));
+    CHECK_FALSE(holds(read, "FilterExpression", other));
+  }
+
+  Plan sorted = plan_of("SELECT * FROM tbl WHERE pk = 'b' OR pk = 'a' ORDER BY pk");
+  REQUIRE(sorted.reads.size() == 2);
+  CHECK(sorted.reads[0].find("ExpressionAttributeValues")->find(":v0")->find("S")->as_string() ==
+        "a");
+
+  for (const char* text : {"SELECT * FROM tbl WHERE pk = 'a' OR n = 5",
+                           "SELECT * FROM tbl WHERE pk = 'a' OR NOT pk = 'b'",
+                           "SELECT * FROM tbl WHERE pk = 'a' OR pk > 'b'"}) {
+    CAPTURE(text);
+    Plan scan = plan_of(text);
+    CHECK_FALSE(scan.query);
+    CHECK(holds(scan.reads[0], "FilterExpression", sample()));
+  }
+  std::string fifty = "'0'";
+  for (int i = 1; i < 50; ++i) fifty += ", '" + std::to_string(i) + "'";
+  CHECK(plan_of(("SELECT * FROM tbl WHERE pk IN [" + fifty + "]").c_str()).reads.size() == 50);
+  CHECK(error_of(("SELECT * FROM tbl WHERE pk IN [" + fifty + ", 'x']").c_str()) ==
+        "The IN operator is provided with too many partition key values; number of values: 51, "
+        "at most 50");
+  std::string ors = "pk = '0'";
+  for (int i = 1; i < 50; ++i) ors += " OR pk = '" + std::to_string(i) + "'";
+  CHECK(plan_of(("SELECT * FROM tbl WHERE " + ors).c_str()).reads.size() == 50);
+  CHECK_FALSE(plan_of(("SELECT * FROM tbl WHERE " + ors + " OR pk = 'x'").c_str()).query);
+  CHECK(error_of("SELECT * FROM tbl WHERE pk = 'a' OR pk = 5") ==
         "Key attribute's data type should match its data type in table's schema: Key pk");
 }
 
