@@ -305,7 +305,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res_->result(static_cast<unsigned>(current_.status));
     for (const auto& h : current_.headers) res_->insert(h.name, h.value);
     res_->set(http::field::server, "nimbus");
-    res_->set(http::field::date, format_http_date(SystemClock().now_ms()));
+    res_->set(http::field::date, http_date_now());
     res_->keep_alive(keep);
     keep_alive_ = keep;
     bool no_body_status = current_.status == 204 || current_.status == 304 || current_.status < 200;
