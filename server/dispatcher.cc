@@ -20,9 +20,6 @@ namespace {
 
 constexpr size_t kMaxBufferedBody = 16 * 1024 * 1024;  // DynamoDB's largest request is 16 MB
 constexpr uint64_t kS3BufferThreshold = 1024 * 1024;   // smaller S3 bodies are read whole first
-// Requests with bodies up to this size are authenticated and decoded on the network thread; a
-// larger body's SHA-256 and parse run on a handler thread with the rest of the request.
-constexpr size_t kInlineBody = 64 * 1024;
 
 const ServiceModel* model_for(std::string_view service) {
   try {
@@ -91,8 +88,6 @@ struct Dispatcher::Call {
   std::unique_ptr<Sha256CheckingReader> sha_checked;
   BodyReader* body = nullptr;
   bool final_attempt = false;
-  // Set while the call runs on a network thread: moves the rest of it to a handler thread.
-  RequestHandler::Offload offload;
 };
 
 Dispatcher::Dispatcher(const Authenticator& authenticator,
@@ -157,21 +152,9 @@ std::optional<HttpResponse> Dispatcher::on_headers(const HttpRequest& request, B
   return std::nullopt;
 }
 
-void Dispatcher::handle(HttpRequest& request, BodyReader* body, Respond respond,
-                        const Offload& offload) {
+void Dispatcher::handle(HttpRequest& request, BodyReader* body, Respond respond) {
   auto call = std::make_shared<Call>(request, body, std::move(respond));
-  if (body || request.body.size() > kInlineBody) return offload([this, call] { run(call); });
-  call->offload = offload;
   run(call);
-}
-
-bool Dispatcher::offloaded(const std::shared_ptr<Call>& call, void (Dispatcher::*step)(
-                                                                  const std::shared_ptr<Call>&)) {
-  if (!call->offload) return false;
-  RequestHandler::Offload offload = std::move(call->offload);
-  call->offload = nullptr;
-  offload([this, call, step] { (this->*step)(call); });
-  return true;
 }
 
 HttpResponse Dispatcher::error_response(const Route& route, const ApiError& error,
@@ -200,10 +183,7 @@ void Dispatcher::run(std::shared_ptr<Call> call) {
   HttpRequest& request = call->request;
   call->route = router_.route(request, request.body_buffered);
   const Route& route = call->route;
-  if (route.admin) {
-    if (offloaded(call, &Dispatcher::run_admin)) return;
-    return run_admin(call);
-  }
+  if (route.admin) return finish(call, admin(request));
 
   call->service = service(route.service);
   if (!call->service) {
@@ -270,9 +250,6 @@ void Dispatcher::run(std::shared_ptr<Call> call) {
     }
     call->operation = decoded.operation;
     call->input = std::move(decoded.input);
-    if (!call->service->is_point_read(*call->operation) &&
-        offloaded(call, &Dispatcher::attempt))
-      return;
   } catch (const AuthError& e) {
     return finish(call, error_response(route, call->service->auth_error(e), request,
                                        call->request_id));
@@ -326,10 +303,6 @@ void Dispatcher::attempt(const std::shared_ptr<Call>& call) {
     finish(call, error_response(route, errors::internal("We encountered an internal error. Please try again."),
                                 call->request, call->request_id));
   }
-}
-
-void Dispatcher::run_admin(const std::shared_ptr<Call>& call) {
-  finish(call, admin(call->request));
 }
 
 void Dispatcher::finish(const std::shared_ptr<Call>& call, HttpResponse response) {

@@ -3,10 +3,8 @@
 // (services/), encodes the result or the error, handles long-poll deferrals, serves the admin
 // endpoints under /_nimbus/, and writes one access-log line.
 //
-// Threads: on_headers() and handle() run on network threads. handle() routes, authenticates and
-// decodes there (for bodies up to kInlineBody), answers errors and point reads there, and
-// offloads everything else (writes, streamed bodies, long polls' retries) to handler threads.
-// Both are safe to call concurrently.
+// Thread-safety: on_headers() runs on network threads, handle() on handler threads; both are
+// safe to call concurrently.
 #pragma once
 
 #include <atomic>
@@ -41,20 +39,14 @@ class Dispatcher : public RequestHandler {
   ~Dispatcher() override;
 
   std::optional<HttpResponse> on_headers(const HttpRequest& request, BodyPlan& plan) override;
-  void handle(HttpRequest& request, BodyReader* body, Respond respond,
-              const Offload& offload) override;
+  void handle(HttpRequest& request, BodyReader* body, Respond respond) override;
 
   Service* service(std::string_view name) const;
 
  private:
   struct Call;
   void run(std::shared_ptr<Call> call);
-  void run_admin(const std::shared_ptr<Call>& call);
   void attempt(const std::shared_ptr<Call>& call);
-  // On a network thread: hands step(call) to a handler thread and returns true; on a handler
-  // thread (nothing to hand off): returns false, and the caller runs the step itself.
-  bool offloaded(const std::shared_ptr<Call>& call,
-                 void (Dispatcher::*step)(const std::shared_ptr<Call>&));
   void finish(const std::shared_ptr<Call>& call, HttpResponse response);
   HttpResponse admin(const HttpRequest& request);
   HttpResponse error_response(const Route& route, const ApiError& error, const HttpRequest& request,

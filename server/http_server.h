@@ -2,8 +2,7 @@
 // includes Beast. It reads request headers asynchronously (idle connections cost no thread),
 // asks the RequestHandler what to do with the body (buffer it, stream it, or refuse the request
 // before reading it, which is how Expect: 100-continue is answered only after authentication),
-// calls the handler on the network thread (which moves anything that may block to a handler
-// thread), and writes the response, streaming large bodies.
+// runs the handler on a handler thread, and writes the response, streaming large bodies.
 // Keep-alive, chunked bodies, header limits, idle/slow-client timeouts and graceful shutdown live
 // here. Malformed HTTP gets a 400 and a closed connection.
 //
@@ -24,8 +23,6 @@ namespace nimbus {
 class RequestHandler {
  public:
   using Respond = std::function<void(HttpResponse)>;
-  // Runs a task on a handler thread (where blocking is allowed).
-  using Offload = std::function<void(std::function<void()>)>;
   virtual ~RequestHandler() = default;
 
   struct BodyPlan {
@@ -36,11 +33,9 @@ class RequestHandler {
   // response to refuse the request without reading its body (the connection then closes), or
   // nullopt and fill the plan. Must be quick: no I/O.
   virtual std::optional<HttpResponse> on_headers(const HttpRequest& request, BodyPlan& plan) = 0;
-  // On a network thread, once the body is buffered (or, when body is non-null, ready to stream).
-  // Must not block: hand anything that may (storage writes, reading a streamed body, slow
-  // work) to offload. Call respond exactly once, from any thread; request stays valid until then.
-  virtual void handle(HttpRequest& request, BodyReader* body, Respond respond,
-                      const Offload& offload) = 0;
+  // On a handler thread. body is non-null when the body is streamed. Call respond exactly once,
+  // from any thread; request stays valid until then.
+  virtual void handle(HttpRequest& request, BodyReader* body, Respond respond) = 0;
 };
 
 struct HttpServerOptions {

@@ -1,7 +1,6 @@
 // The HTTP/1.1 connection state machine, as a template over the stream type (plain TCP or TLS):
-// reads headers, asks the RequestHandler for the body plan, buffers or streams the body, calls
-// the handler (which offloads blocking work to a handler thread), writes (and streams) the
-// response, keeps the connection alive.
+// reads headers, asks the RequestHandler for the body plan, buffers or streams the body, runs
+// the handler on a handler thread, writes (and streams) the response, keeps the connection alive.
 // Included only by http_session_plain.cc and http_session_tls.cc.
 #pragma once
 
@@ -45,18 +44,6 @@ inline HttpResponse plain_error(int status, const std::string& message) {
   r.set_header("Content-Type", "text/plain; charset=utf-8");
   r.close_connection = true;
   return r;
-}
-
-// The Date header's value, formatted once per second per network thread.
-inline const std::string& http_date_now() {
-  thread_local EpochMillis second = -1;
-  thread_local std::string text;
-  EpochMillis now = SystemClock().now_ms() / 1000;
-  if (now != second) {
-    second = now;
-    text = format_http_date(now * 1000);
-  }
-  return text;
 }
 
 template <class Stream>
@@ -258,30 +245,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                         std::to_string(max_buffered_) + " bytes are accepted here."));
   }
 
-  // The handler runs here, on the network thread; what it offloads runs on a handler thread.
   void dispatch(BodyReader* body) {
     auto self = this->shared_from_this();
-    RequestHandler::Respond respond = [self](HttpResponse response) {
-      auto holder = std::make_shared<HttpResponse>(std::move(response));
-      net::post(self->stream_.get_executor(),
-                [self, holder] { self->write_response(std::move(*holder)); });
-    };
-    RequestHandler::Offload offload = [self, respond](std::function<void()> task) {
-      self->shared_->runtime.post([respond, task = std::move(task)] {
-        try {
-          task();
-        } catch (const std::exception& e) {
-          log::error(std::string("handler: ") + e.what());
-          respond(plain_error(500, "Internal error"));
-        }
-      });
-    };
-    try {
-      shared_->handler.handle(*request_, body, respond, offload);
-    } catch (const std::exception& e) {
-      log::error(std::string("handler: ") + e.what());
-      respond(plain_error(500, "Internal error"));
-    }
+    shared_->runtime.post([self, body] {
+      auto respond = [self](HttpResponse response) {
+        auto holder = std::make_shared<HttpResponse>(std::move(response));
+        net::post(self->stream_.get_executor(),
+                  [self, holder] { self->write_response(std::move(*holder)); });
+      };
+      try {
+        self->shared_->handler.handle(*self->request_, body, respond);
+      } catch (const std::exception& e) {
+        log::error(std::string("handler: ") + e.what());
+        respond(plain_error(500, "Internal error"));
+      }
+    });
   }
 
   void begin_request() {

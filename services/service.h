@@ -3,9 +3,8 @@
 // region, and storage; it never sees HTTP framing, XML or JSON. Services are registered in
 // services/registry.cc, one line each.
 //
-// Thread-safety: call() runs concurrently on worker threads (and, for operations that
-// is_point_read() names, on network threads); implementations synchronize through the Database
-// (one writer, pooled readers) and their own locks.
+// Thread-safety: call() runs concurrently on worker threads; implementations synchronize through
+// the Database (one writer, pooled readers) and their own locks.
 #pragma once
 
 #include <memory>
@@ -94,10 +93,6 @@ class Service {
   virtual Result call(CallContext& context, const Value& input) = 0;
   // The service's own error for a failed signature check (code and status as AWS returns them).
   virtual ApiError auth_error(const AuthError& error) const;
-  // Whether op only reads a few rows through Database::read() (and opens a blob): no write, no
-  // wait, no body to stream, bounded work. The dispatcher runs these on the network thread,
-  // saving the two thread hand-offs that would otherwise cost more than the read itself.
-  virtual bool is_point_read(const Operation& /*op*/) const { return false; }
   // Whether unsigned requests reach call() (S3 decides per ACL); otherwise they are refused with
   // auth_error(MissingAuthentication).
   virtual bool allows_anonymous() const { return false; }

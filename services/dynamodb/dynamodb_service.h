@@ -41,7 +41,6 @@ class DynamoDbService : public Service {
   const ServiceModel& model() const override { return model_; }
   Result call(CallContext& context, const Value& input) override;
   ApiError auth_error(const AuthError& error) const override;
-  bool is_point_read(const Operation& op) const override { return op.name == "GetItem"; }
   void reset() override;
 
   // Table lookup through the cache; nullptr when absent.

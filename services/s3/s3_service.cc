@@ -88,10 +88,6 @@ Result S3Service::call(CallContext& context, const Value& input) {
   return (this->*(it->second))(context, input);
 }
 
-bool S3Service::is_point_read(const Operation& op) const {
-  return op.name == "GetObject" || op.name == "HeadObject" || op.name == "HeadBucket";
-}
-
 ApiError S3Service::auth_error(const AuthError& error) const {
   switch (error.failure) {
     case AuthFailure::MissingAuthentication:

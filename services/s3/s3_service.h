@@ -32,7 +32,6 @@ class S3Service : public Service {
   Result call(CallContext& context, const Value& input) override;
   ApiError auth_error(const AuthError& error) const override;
   bool allows_anonymous() const override { return true; }
-  bool is_point_read(const Operation& op) const override;
 
  private:
   Result list_buckets(CallContext& context, const Value& input);

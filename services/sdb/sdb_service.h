@@ -25,7 +25,6 @@ class SdbService : public Service {
   std::string_view name() const override { return "sdb"; }
   const ServiceModel& model() const override { return model_; }
   Result call(CallContext& context, const Value& input) override;
-  bool is_point_read(const Operation& op) const override { return op.name == "GetAttributes"; }
 
  private:
   Result create_domain(CallContext& context, const Value& input);

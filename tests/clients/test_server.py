@@ -22,7 +22,6 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.config
 import botocore.credentials
-import botocore.exceptions
 
 from harness import ACCESS_KEY, SECRET_KEY, Nimbus, free_port, nimbus_binary
 
@@ -310,45 +309,6 @@ class ScaleTest(unittest.TestCase):
                             "a 512 MiB upload raised the server's peak RSS by %d KiB" % (peak - before))
             head = s3.head_object(Bucket="stream-bucket", Key="large")
             self.assertEqual(head["ContentLength"], size)
-
-
-    def test_point_reads_are_answered_while_every_handler_thread_is_busy(self):
-        # Point reads (GetObject, HeadObject, GetItem) run on the network thread; only blocking
-        # work (writes, streamed bodies) waits for a handler thread. Here the one handler thread
-        # is held by an upload whose body never comes.
-        with Nimbus(extra_args=["--handler-threads", "1", "--idle-timeout", "30"]) as server:
-            kwargs = dict(endpoint_url=server.endpoint, region_name="us-east-1",
-                          aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                          config=botocore.config.Config(read_timeout=5,
-                                                        retries={"max_attempts": 1}))
-            s3 = boto3.client("s3", **kwargs)
-            ddb = boto3.client("dynamodb", **kwargs)
-            s3.create_bucket(Bucket="busy-bucket")
-            s3.put_object(Bucket="busy-bucket", Key="k", Body=b"point read")
-            ddb.create_table(TableName="busy", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                             BillingMode="PAY_PER_REQUEST")
-            ddb.put_item(TableName="busy", Item={"id": {"S": "a"}, "v": {"N": "1"}})
-
-            url = server.endpoint + "/busy-bucket/stalled"
-            headers = signed_s3_headers("PUT", url, {"Content-Length": str(8 << 20)})
-            with socket.create_connection(("127.0.0.1", server.port)) as stalled:
-                stalled.sendall(("PUT /busy-bucket/stalled HTTP/1.1\r\n" + "".join(
-                    "%s: %s\r\n" % kv for kv in headers.items()) + "\r\n").encode())
-                stalled.sendall(b"x" * 1024)  # then nothing: the handler thread waits for more
-                time.sleep(0.5)
-                self.assertEqual(s3.get_object(Bucket="busy-bucket", Key="k")["Body"].read(),
-                                 b"point read")
-                self.assertEqual(s3.head_object(Bucket="busy-bucket", Key="k")["ContentLength"], 10)
-                with self.assertRaises(botocore.exceptions.ClientError) as missing:
-                    s3.get_object(Bucket="busy-bucket", Key="absent")
-                self.assertEqual(missing.exception.response["Error"]["Code"], "NoSuchKey")
-                item = ddb.get_item(TableName="busy", Key={"id": {"S": "a"}})["Item"]
-                self.assertEqual(item["v"], {"N": "1"})
-            # The stalled upload ended with its connection; writes run again.
-            s3.put_object(Bucket="busy-bucket", Key="after", Body=b"ok")
-            self.assertFalse(any(o["Key"] == "stalled" for o in
-                                 s3.list_objects_v2(Bucket="busy-bucket").get("Contents", [])))
 
 
 class LifecycleTest(unittest.TestCase):
