@@ -284,8 +284,10 @@ enum class PathForm { Root, Bucket, Object, Literal };
 struct UriTemplate {
   PathForm form = PathForm::Literal;
   std::string_view literal_path;  // PathForm::Literal only ("/WriteGetObjectResponse")
-  // Literal query keys of the requestUri, with the value they must have when given.
-  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> query;
+  // The requestUri's literal query ("uploads", "list-type=2&..."): keys, with the value they
+  // must have when given. Kept as text and scanned by for_each_query_item, since this runs for
+  // every operation of the model on every request and must not allocate.
+  std::string_view query;
 };
 
 UriTemplate parse_template(std::string_view uri) {
@@ -296,21 +298,28 @@ UriTemplate parse_template(std::string_view uri) {
   else if (path == "/{Bucket}") t.form = PathForm::Bucket;
   else if (path == "/{Bucket}/{Key+}") t.form = PathForm::Object;
   else t.literal_path = path;
-  if (q != std::string_view::npos) {
-    std::string_view rest = uri.substr(q + 1);
-    while (!rest.empty()) {
-      size_t amp = rest.find('&');
-      std::string_view item = rest.substr(0, amp);
-      size_t eq = item.find('=');
-      if (!item.empty()) {
-        if (eq == std::string_view::npos) t.query.emplace_back(item, std::nullopt);
-        else t.query.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-      }
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
-  }
+  if (q != std::string_view::npos) t.query = uri.substr(q + 1);
   return t;
+}
+
+// Calls fn(key, value) for each item of a template's query, value nullopt for a bare key; stops
+// when fn returns false, and then returns false.
+template <class F>
+bool for_each_query_item(std::string_view rest, F&& fn) {
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view item = rest.substr(0, amp);
+    if (!item.empty()) {
+      size_t eq = item.find('=');
+      bool go = eq == std::string_view::npos
+                    ? fn(item, std::optional<std::string_view>())
+                    : fn(item.substr(0, eq), std::optional<std::string_view>(item.substr(eq + 1)));
+      if (!go) return false;
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return true;
 }
 
 struct Target {
@@ -383,15 +392,13 @@ const Operation& select_operation(const HttpRequest& request, const ServiceModel
     form_known = true;
     if (op.http_method != request.method) continue;
     int score = tpl.form == PathForm::Literal ? 1 : 0;
-    bool ok = true;
-    for (const auto& [key, value] : tpl.query) {
+    bool ok = for_each_query_item(tpl.query, [&](std::string_view key,
+                                                 std::optional<std::string_view> value) {
       const std::string* got = find_query(params, key);
-      if (!got || (value && *got != *value)) {
-        ok = false;
-        break;
-      }
+      if (!got || (value && *got != *value)) return false;
       ++score;
-    }
+      return true;
+    });
     if (ok && op.input) {
       for (const Member& m : op.input->members) {
         if (!op.input->is_required(m.name)) continue;

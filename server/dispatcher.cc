@@ -124,10 +124,12 @@ std::optional<HttpResponse> Dispatcher::on_headers(const HttpRequest& request, B
   plan.buffer = true;
   plan.max_buffered = kMaxBufferedBody;
   if (route.admin || route.needs_body) return std::nullopt;
+  // No body to refuse before reading (a GET, HEAD or DELETE): authenticate once, in run().
+  const std::string* length = request.header("Content-Length");
+  if (!request.header("Transfer-Encoding") && (!length || *length == "0")) return std::nullopt;
   bool expect_continue = iequals(request.header_or("Expect"), "100-continue");
   bool s3 = route.service == "s3";
   if (s3) {
-    const std::string* length = request.header("Content-Length");
     bool small = length && std::strtoull(length->c_str(), nullptr, 10) <= kS3BufferThreshold;
     plan.buffer = small;
     plan.max_buffered = kS3BufferThreshold;

@@ -46,6 +46,18 @@ inline HttpResponse plain_error(int status, const std::string& message) {
   return r;
 }
 
+// The Date header's value, formatted once per second per network thread.
+inline const std::string& http_date_now() {
+  thread_local EpochMillis second = -1;
+  thread_local std::string text;
+  EpochMillis now = SystemClock().now_ms() / 1000;
+  if (now != second) {
+    second = now;
+    text = format_http_date(now * 1000);
+  }
+  return text;
+}
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -283,7 +295,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res_->result(static_cast<unsigned>(current_.status));
     for (const auto& h : current_.headers) res_->insert(h.name, h.value);
     res_->set(http::field::server, "nimbus");
-    res_->set(http::field::date, format_http_date(SystemClock().now_ms()));
+    res_->set(http::field::date, http_date_now());
     res_->keep_alive(keep);
     keep_alive_ = keep;
     bool no_body_status = current_.status == 204 || current_.status == 304 || current_.status < 200;

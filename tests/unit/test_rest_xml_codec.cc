@@ -117,6 +117,15 @@ TEST_CASE("rest-xml: POST sub-resources pick DeleteObjects and multipart operati
   CHECK(op_name("DELETE", "/b") == "DeleteBucket");
 }
 
+TEST_CASE("rest-xml: every item of a request URI's query must match, values included") {
+  // SelectObjectContent's requestUri is /{Bucket}/{Key+}?select&select-type=2.
+  const std::string select = "<SelectObjectContentRequest/>";
+  CHECK(op_name("POST", "/b/k?select&select-type=2", {}, select) == "SelectObjectContent");
+  CHECK(decode_error("POST", "/b/k?select&select-type=3", {}, select).http_status != 200);
+  CHECK(op_name("GET", "/b?list-type=2") == "ListObjectsV2");
+  CHECK(op_name("GET", "/b?list-type=1") == "ListObjects");
+}
+
 TEST_CASE("rest-xml: a virtual-host bucket makes the whole path the key") {
   DecodedRequest list = decode("GET", "/", {}, "", "vbucket");
   CHECK(list.operation->name == "ListObjects");
