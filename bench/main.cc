@@ -28,7 +28,7 @@ const std::vector<std::string>& operation_names() {
       "s3-multipart", "sqs-send",     "sqs-send-batch", "sqs-receive-delete",
       "sqs-longpoll-latency", "sns-publish", "sdb-put", "sdb-get",
       "sdb-select",   "ddb-put",      "ddb-get",      "ddb-query",
-      "ddb-batch-write"};
+      "ddb-batch-write", "s3-put-stream", "s3-get-stream"};
   return names;
 }
 
