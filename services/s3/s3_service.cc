@@ -32,6 +32,14 @@ using s3::ObjectRecord;
 
 constexpr int64_t kMaxBucketsLimit = 10000;
 
+// Whether a streamed body of that announced length (nullopt: unknown) is large enough for MD5 on
+// a second thread to pay for starting one, and a second CPU is there to run it. Small
+// aws-chunked bodies (the JS SDK's every PUT) stay on one thread.
+bool worth_parallel_md5(std::optional<uint64_t> announced) {
+  constexpr uint64_t kMinBytes = 1024 * 1024;
+  return (!announced || *announced >= kMinBytes) && parallel_cpus_available();
+}
+
 }  // namespace
 
 S3Service::S3Service(ServiceEnv& env) : env_(env), model_(builtin_model("s3")) {
@@ -322,9 +330,9 @@ S3Service::Received S3Service::receive_body(
     // A body buffered whole (the usual S3 PUT up to 1 MiB) is hashed and written in place.
     if (std::optional<std::string_view> whole = context.body->take_buffered()) {
       consume(*whole);
-    } else if (parallel_cpus_available()) {
-      // A streamed body: MD5, the costliest digest, runs on a second thread while this one
-      // reads and verifies (SHA-256, chunk signatures), writes and computes the checksum.
+    } else if (worth_parallel_md5(context.body->announced_length())) {
+      // A large streamed body: MD5, the costliest digest, runs on a second thread while this
+      // one reads and verifies (SHA-256, chunk signatures), writes and computes the checksum.
       md5_background.emplace(Hasher::Algorithm::Md5, kChunkBytes, kMd5Buffers);
       for (;;) {
         char* buffer = md5_background->buffer();
