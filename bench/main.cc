@@ -217,7 +217,7 @@ int run(const Options& o) {
               << ",\"valid\":" << (valid ? "true" : "false") << ",\"size\":" << o.size
               << ",\"connections\":" << o.connections << ",\"elapsed_s\":" << fmt("%.3f", elapsed)
               << ",\"requests\":" << total.units << ",\"http_requests\":" << total.http_requests
-              << ",\"errors\":" << total.errors << ",\"requests_per_s\":" << fmt("%.1f", rps)
+              << ",\"errors\":" << total.errors << ",\"requests_per_s\":" << fmt(rps < 10 ? "%.4f" : "%.1f", rps)
               << ",\"bytes_per_s\":" << fmt("%.0f", bps) << ",\"latency_ms\":{\"p50\":"
               << fmt("%.3f", p50) << ",\"p90\":" << fmt("%.3f", p90) << ",\"p99\":"
               << fmt("%.3f", p99) << ",\"max\":" << fmt("%.3f", max) << ",\"mean\":"

@@ -64,6 +64,11 @@ def fmt_num(v, digits=0):
     return "{:.{}f}".format(v, digits)
 
 
+def fmt_rps(v):
+    """Requests/s: whole numbers, with two decimals below 10 (a 1 GiB unit takes seconds)."""
+    return fmt_num(v, 2 if v is not None and v < 10 else 0)
+
+
 def cells(report):
     out = {}
     for server in report["servers"]:
@@ -178,8 +183,7 @@ def write(report, md_path, svg_path):
                            else "n/a")
                 continue
             r = ratio(base, c.rps)
-            rps = fmt_num(c.rps, 2 if c.rps < 10 else 0)  # a 1 GiB unit takes seconds
-            row.append(rps + ("" if s == "nimbus" or r is None else " (×%s)" % fmt_num(r, 1)))
+            row.append(fmt_rps(c.rps) + ("" if s == "nimbus" or r is None else " (×%s)" % fmt_num(r, 1)))
         L.append("| " + " | ".join(row) + " |")
     L.append("")
     L.append("## Latency p99 (ms) and server CPU time per HTTP request (µs)")
@@ -232,7 +236,7 @@ def write(report, md_path, svg_path):
         if a.ok and b.ok and any(w in label for w in ("put", "send", "batch", "publish",
                                                       "multipart", "delete")):
             L.append("- %s: %s req/s default, %s req/s ephemeral (%s×)" % (
-                label, fmt_num(a.rps), fmt_num(b.rps), fmt_num(ratio(b.rps, a.rps), 2)))
+                label, fmt_rps(a.rps), fmt_rps(b.rps), fmt_num(ratio(b.rps, a.rps), 2)))
     L.append("")
     L.extend(targets(report, table))
     prof = report.get("profile")
