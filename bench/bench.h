@@ -80,6 +80,11 @@ class Session {
   // S3 REST: path already percent-encoded, query already encoded ("" for none).
   const ClientResponse& s3(std::string_view method, std::string_view path, std::string_view query,
                            std::string body = {}, const Headers& extra = {});
+  // S3 REST for objects too large to hold: upload (when set) is sent from its block and signed
+  // with payload_sha256_hex (its precomputed SHA-256); the response body is only counted
+  // (ClientResponse::body_bytes).
+  const ClientResponse& s3_large(std::string_view method, std::string_view path,
+                                 const RepeatedBody* upload, std::string_view payload_sha256_hex);
   // JSON protocol (SQS, DynamoDB): POST / with X-Amz-Target.
   const ClientResponse& json(std::string_view service, std::string_view target,
                              std::string body, std::string_view content_type);
@@ -91,7 +96,10 @@ class Session {
   const ClientResponse& last() const { return response_; }
 
  private:
-  const ClientResponse& send(HttpRequest& request, std::string_view service, bool s3);
+  const ClientResponse& send(HttpRequest& request, std::string_view service, bool s3,
+                             const RepeatedBody* upload = nullptr,
+                             std::string_view payload_sha256_hex = {},
+                             bool discard_body = false);
 
   const Options& options_;
   HttpClient client_;
@@ -122,6 +130,8 @@ std::string xml_text(std::string_view xml, std::string_view tag);
 // The string member `name` of a JSON object body (top level or one object deep via dotted
 // path "A.B"), "" when absent.
 std::string json_member(std::string_view body, std::string_view path);
+// The hex SHA-256 of body (its block repeated to its length).
+std::string sha256_hex_of(const RepeatedBody& body);
 // A random hex id for this run, so keys from separate runs never collide.
 const std::string& run_id();
 

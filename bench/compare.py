@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -28,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CACHE = os.path.join(HERE, ".cache")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-KIB, MIB = 1024, 1024 * 1024
+KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 
 NIMBUS_KEYS = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 
@@ -42,6 +43,11 @@ ALL_OPS = [
     ("s3-list 100 keys", "s3-list", ["--seed-items", "100"]),
     ("s3-multipart 16 MiB", "s3-multipart", ["--size", str(16 * MIB), "--key-space", "8",
                                              "--connections", "4"]),
+    # One streamed 1 GiB unit on one connection (the GET's setup uploads its object first).
+    ("s3-put 1 GiB stream", "s3-put-stream", ["--size", str(GIB), "--requests", "1",
+                                              "--connections", "1", "--warmup", "0"]),
+    ("s3-get 1 GiB stream", "s3-get-stream", ["--size", str(GIB), "--requests", "1",
+                                              "--connections", "1", "--warmup", "0"]),
     ("sqs-send 1 KiB", "sqs-send", ["--size", str(KIB)]),
     ("sqs-send-batch 10×1 KiB", "sqs-send-batch", ["--size", str(KIB)]),
     ("sqs-receive-delete", "sqs-receive-delete", ["--size", str(KIB)]),
@@ -60,6 +66,8 @@ ALL_OPS = [
     ("ddb-query 100 items", "ddb-query", ["--size", "128"]),
     ("ddb-batch-write 25", "ddb-batch-write", ["--size", "256"]),
 ]
+# Run in the first round only (each is long), with the server's RSS sampled during the run.
+LARGE_TRANSFER_OPS = {"s3-put 1 GiB stream", "s3-get 1 GiB stream"}
 # The nginx ceiling: static files at the same path s3-get asks for.
 NGINX_OPS = {"s3-get 1 KiB", "s3-get 1 MiB"}
 
@@ -254,18 +262,44 @@ def make_servers(args, server_cpus):
     return servers
 
 
-def run_bench(args, server, op, extra, bench_cpus, duration, warmup):
+class RssSampler:
+    """Samples a process's VmRSS every 20 ms in a thread: the peak during one run (VmHWM is the
+    whole life's peak), to show whether memory stays flat during a large transfer."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.before = proc_memory(pid).get("VmRSS", 0)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.peak = max(self.peak, proc_memory(self.pid).get("VmRSS", 0))
+            except OSError:
+                return
+            self.stop.wait(0.02)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return {"mem_rss_before": self.before, "mem_rss_peak_during": self.peak}
+
+
+def run_bench(args, server, op, extra, bench_cpus, duration, warmup, sample_rss=False):
     argv = [os.path.join(args.build_dir, "nimbus-bench"),
             "--endpoint", "http://127.0.0.1:%d" % server.port, "--operation", op,
-            "--duration", str(duration), "--warmup", str(warmup),
             "--access-key", server.keys[0], "--secret-key", server.keys[1], "--json"] + extra
-    if "--connections" not in extra:
-        argv += ["--connections", str(args.connections)]
+    for option, value in (("--connections", args.connections), ("--duration", duration),
+                          ("--warmup", warmup)):
+        if option not in extra:
+            argv += [option, str(value)]
     if server.kind == "nginx":
         argv.append("--no-setup")
     if bench_cpus:
         argv = ["taskset", "-c", bench_cpus] + argv
     cpu0 = proc_cpu_seconds(server.pid)
+    sampler = RssSampler(server.pid) if sample_rss else None
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 120)
         out = done.stdout.strip().splitlines()
@@ -276,6 +310,8 @@ def run_bench(args, server, op, extra, bench_cpus, duration, warmup):
     except ValueError:
         result = {"status": "setup-failed", "error": "unreadable output: " + done.stdout[-300:]}
     cpu1 = proc_cpu_seconds(server.pid)
+    if sampler:
+        result.update(sampler.finish())
     result["server_cpu_s"] = cpu1 - cpu0
     if result.get("http_requests"):
         result["cpu_us_per_request"] = (cpu1 - cpu0) / result["http_requests"] * 1e6
@@ -412,7 +448,10 @@ def main():
                         continue
                     if (s.name, label) in unsupported:
                         continue
-                    res = run_bench(args, s, op, extra, bench_cpus, duration, warmup)
+                    large = label in LARGE_TRANSFER_OPS
+                    if large and r > 0:
+                        continue
+                    res = run_bench(args, s, op, extra, bench_cpus, duration, warmup, large)
                     report["runs"].setdefault(s.name, {}).setdefault(label, []).append(res)
                     st = res.get("status")
                     if st in ("unsupported", "setup-failed") or (

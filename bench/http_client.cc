@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -16,6 +17,7 @@ namespace nimbus::bench {
 
 namespace {
 constexpr size_t kReadChunk = 256 * 1024;
+constexpr size_t kDiscardChunk = 1024 * 1024;  // recv size when a body is counted, not kept
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -100,9 +102,10 @@ std::string HttpClient::read_line() {
   }
 }
 
-bool HttpClient::read_response(bool head, ClientResponse& response) {
+bool HttpClient::read_response(bool head, bool discard_body, ClientResponse& response) {
   response.headers.clear();
   response.body.clear();
+  response.body_bytes = 0;
   if (pos_ == buffer_.size() && !fill()) return false;
   std::string status_line = read_line();
   // "HTTP/1.1 200 OK"
@@ -141,19 +144,24 @@ bool HttpClient::read_response(bool head, ClientResponse& response) {
   auto take = [&](size_t want) {
     size_t have = buffer_.size() - pos_;
     size_t n = want < have ? want : have;
-    response.body.append(buffer_, pos_, n);
+    if (!discard_body) response.body.append(buffer_, pos_, n);
+    response.body_bytes += n;
     pos_ += n;
     want -= n;
     if (want == 0) return;
-    // Large bodies: receive straight into the body.
+    // Large bodies: receive straight into the body (or a scratch buffer when discarding).
     size_t at = response.body.size();
-    response.body.resize(at + want);
+    if (discard_body) scratch_.resize(kDiscardChunk);
+    else response.body.resize(at + want);
     while (want > 0) {
-      ssize_t r = ::recv(fd_, response.body.data() + at, want, 0);
+      char* into = discard_body ? scratch_.data() : response.body.data() + at;
+      size_t room = discard_body ? std::min(want, scratch_.size()) : want;
+      ssize_t r = ::recv(fd_, into, room, 0);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) throw std::runtime_error("connection closed in the middle of a body");
       bytes_received_ += static_cast<uint64_t>(r);
-      at += static_cast<size_t>(r);
+      response.body_bytes += static_cast<uint64_t>(r);
+      if (!discard_body) at += static_cast<size_t>(r);
       want -= static_cast<size_t>(r);
     }
   };
@@ -170,12 +178,13 @@ bool HttpClient::read_response(bool head, ClientResponse& response) {
       read_line();  // the CRLF after the chunk
     }
   } else if (content_length >= 0) {
-    response.body.reserve(static_cast<size_t>(content_length));
+    if (!discard_body) response.body.reserve(static_cast<size_t>(content_length));
     take(static_cast<size_t>(content_length));
   } else {
     // Delimited by close.
     for (;;) {
-      response.body.append(buffer_, pos_, std::string::npos);
+      if (!discard_body) response.body.append(buffer_, pos_, std::string::npos);
+      response.body_bytes += buffer_.size() - pos_;
       pos_ = buffer_.size();
       if (!fill()) break;
     }
@@ -184,7 +193,18 @@ bool HttpClient::read_response(bool head, ClientResponse& response) {
   return true;
 }
 
-void HttpClient::exchange(const HttpRequest& request, ClientResponse& response) {
+bool HttpClient::send_repeated(const RepeatedBody& body) {
+  if (body.block.empty()) return body.length == 0;
+  for (uint64_t sent = 0; sent < body.length;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(body.block.size(), body.length - sent));
+    if (!send_all(body.block.data(), n)) return false;
+    sent += n;
+  }
+  return true;
+}
+
+void HttpClient::exchange(const HttpRequest& request, ClientResponse& response,
+                          const RepeatedBody* upload, bool discard_body) {
   std::string head;
   head.reserve(512);
   head.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
@@ -193,8 +213,9 @@ void HttpClient::exchange(const HttpRequest& request, ClientResponse& response) 
     head.append(h.name).append(": ").append(h.value).append("\r\n");
     if (iequals(h.name, "Content-Length")) has_length = true;
   }
-  if (!has_length && (!request.body.empty() || request.method == "PUT" || request.method == "POST"))
-    head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  const uint64_t body_length = upload ? upload->length : request.body.size();
+  if (!has_length && (body_length > 0 || request.method == "PUT" || request.method == "POST"))
+    head.append("Content-Length: ").append(std::to_string(body_length)).append("\r\n");
   head.append("\r\n");
   const bool head_method = request.method == "HEAD";
 
@@ -202,7 +223,9 @@ void HttpClient::exchange(const HttpRequest& request, ClientResponse& response) 
     const bool reused = fd_ >= 0;
     if (fd_ < 0) connect_();
     bool sent;
-    if (request.body.empty()) {
+    if (upload) {
+      sent = send_all(head.data(), head.size()) && send_repeated(*upload);
+    } else if (request.body.empty()) {
       sent = send_all(head.data(), head.size());
     } else if (request.body.size() <= 16 * 1024) {
       std::string all = head + request.body;
@@ -213,7 +236,7 @@ void HttpClient::exchange(const HttpRequest& request, ClientResponse& response) 
     }
     bool got;
     try {
-      got = sent && read_response(head_method, response);
+      got = sent && read_response(head_method, discard_body, response);
     } catch (...) {
       close_();
       throw;

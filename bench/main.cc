@@ -28,7 +28,7 @@ const std::vector<std::string>& operation_names() {
       "s3-multipart", "sqs-send",     "sqs-send-batch", "sqs-receive-delete",
       "sqs-longpoll-latency", "sns-publish", "sdb-put", "sdb-get",
       "sdb-select",   "ddb-put",      "ddb-get",      "ddb-query",
-      "ddb-batch-write"};
+      "ddb-batch-write", "s3-put-stream", "s3-get-stream"};
   return names;
 }
 
@@ -217,7 +217,7 @@ int run(const Options& o) {
               << ",\"valid\":" << (valid ? "true" : "false") << ",\"size\":" << o.size
               << ",\"connections\":" << o.connections << ",\"elapsed_s\":" << fmt("%.3f", elapsed)
               << ",\"requests\":" << total.units << ",\"http_requests\":" << total.http_requests
-              << ",\"errors\":" << total.errors << ",\"requests_per_s\":" << fmt("%.1f", rps)
+              << ",\"errors\":" << total.errors << ",\"requests_per_s\":" << fmt(rps < 10 ? "%.4f" : "%.1f", rps)
               << ",\"bytes_per_s\":" << fmt("%.0f", bps) << ",\"latency_ms\":{\"p50\":"
               << fmt("%.3f", p50) << ",\"p90\":" << fmt("%.3f", p90) << ",\"p99\":"
               << fmt("%.3f", p99) << ",\"max\":" << fmt("%.3f", max) << ",\"mean\":"

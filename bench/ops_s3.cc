@@ -1,5 +1,8 @@
-// nimbus-bench's S3 operations: PUT, GET, HEAD of one size, a ListObjectsV2 page, and a
-// multipart upload of a large object (create, parts, complete as one measured unit).
+// nimbus-bench's S3 operations: PUT, GET, HEAD of one size, a ListObjectsV2 page, a multipart
+// upload of a large object (create, parts, complete as one measured unit), and the streamed PUT
+// and GET of an object too large to hold (s3-put-stream, s3-get-stream: sent from one 1 MiB
+// block repeated, signed with its precomputed SHA-256; the download is counted, not kept).
+#include <algorithm>
 #include <memory>
 
 #include "bench/bench.h"
@@ -167,6 +170,54 @@ class S3Multipart : public S3Base {
   std::string part_;
 };
 
+// PUT (or GET) of one --size object streamed from (or into) a fixed 1 MiB buffer, so the client's
+// memory stays flat whatever the size. Every PUT sends the same bytes under a new key and a new
+// signature (the payload's SHA-256 is computed once); GET reads "stream-<size>", which setup
+// writes the same way unless --no-setup.
+class S3Stream : public S3Base {
+ public:
+  S3Stream(const Options& o, bool put)
+      : S3Base(o), put_(put), block_(make_body(std::min<size_t>(o.size, kBlock), 0)) {
+    body_ = {block_, o.size};
+    path_ = object_path("stream-" + std::to_string(o.size));
+  }
+  // The payload's SHA-256 is computed here, outside the measured time.
+  void setup(Session& s) override {
+    if (!put_ && options_.no_setup) return;
+    S3Base::setup(s);
+    sha256_ = sha256_hex_of(body_);
+    if (!put_) expect_ok(s.s3_large("PUT", path_, &body_, sha256_), "PutObject (seed)");
+  }
+  UnitResult run(Session& s, int worker) override {
+    std::string path = path_;
+    if (put_) {
+      uint64_t n = s.next();
+      uint64_t k = options_.key_space ? n % options_.key_space : n;
+      path = object_path("stream-" + run_id() + "-" + std::to_string(k));
+    }
+    const auto& r = put_ ? s.s3_large("PUT", path, &body_, sha256_)
+                         : s.s3_large("GET", path, nullptr, {});
+    if (!ok_status(r.status)) return failed(r);
+    UnitResult u;
+    u.bytes = put_ ? options_.size : r.body_bytes;
+    if (!put_ && r.body_bytes != options_.size) {
+      u.ok = false;
+      u.status = r.status;
+      u.error = "GET returned " + std::to_string(r.body_bytes) + " bytes, expected " +
+                std::to_string(options_.size);
+    }
+    return u;
+  }
+
+ private:
+  static constexpr size_t kBlock = 1024 * 1024;
+  bool put_;
+  std::string block_;
+  RepeatedBody body_;
+  std::string path_;
+  std::string sha256_;
+};
+
 }  // namespace
 
 std::unique_ptr<Operation> make_s3_operation(const std::string& name, const Options& o) {
@@ -175,6 +226,8 @@ std::unique_ptr<Operation> make_s3_operation(const std::string& name, const Opti
   if (name == "s3-head") return std::make_unique<S3Read>(o, true);
   if (name == "s3-list") return std::make_unique<S3List>(o);
   if (name == "s3-multipart") return std::make_unique<S3Multipart>(o);
+  if (name == "s3-put-stream") return std::make_unique<S3Stream>(o, true);
+  if (name == "s3-get-stream") return std::make_unique<S3Stream>(o, false);
   return nullptr;
 }
 

@@ -17,7 +17,16 @@ MIB = 1024 * 1024
 COLORS = {"nimbus": "#1f77b4", "nimbus-ephemeral": "#6baed6", "moto": "#d62728",
           "s3rver": "#2ca02c", "dynalite": "#9467bd", "nginx": "#7f7f7f"}
 SMALL_OPS = ["s3-get 1 KiB", "ddb-get", "sqs-send 1 KiB"]
-LARGE_OPS = ["s3-get 1 MiB", "s3-put 1 MiB"]
+LARGE_OPS = ["s3-get 1 MiB", "s3-put 1 MiB", "s3-put 1 GiB stream", "s3-get 1 GiB stream"]
+STREAM_OPS = ["s3-put 1 GiB stream", "s3-get 1 GiB stream"]
+
+
+def rss_during(report, server, label):
+    """(RSS before, peak RSS during) of the first run of label that sampled them, or None."""
+    for r in report["runs"].get(server, {}).get(label, []):
+        if r.get("mem_rss_peak_during"):
+            return r.get("mem_rss_before", 0), r["mem_rss_peak_during"]
+    return None
 
 
 def median(values):
@@ -53,6 +62,11 @@ def fmt_num(v, digits=0):
     if v >= 100 or digits == 0:
         return "{:,.0f}".format(v).replace(",", " ")
     return "{:.{}f}".format(v, digits)
+
+
+def fmt_rps(v):
+    """Requests/s: whole numbers, with two decimals below 10 (a 1 GiB unit takes seconds)."""
+    return fmt_num(v, 2 if v is not None and v < 10 else 0)
 
 
 def cells(report):
@@ -169,8 +183,7 @@ def write(report, md_path, svg_path):
                            else "n/a")
                 continue
             r = ratio(base, c.rps)
-            row.append(fmt_num(c.rps) + ("" if s == "nimbus" or r is None else
-                                        " (×%s)" % fmt_num(r, 1)))
+            row.append(fmt_rps(c.rps) + ("" if s == "nimbus" or r is None else " (×%s)" % fmt_num(r, 1)))
         L.append("| " + " | ".join(row) + " |")
     L.append("")
     L.append("## Latency p99 (ms) and server CPU time per HTTP request (µs)")
@@ -203,6 +216,13 @@ def write(report, md_path, svg_path):
             s, fmt_num(info["startup_s"] * 1e3, 1), fmt_num(info["idle"].get("VmRSS", 0) / MIB,
                                                             1),
             fmt_num(after.get("VmRSS", 0) / MIB, 1), fmt_num(after.get("VmHWM", 0) / MIB, 1)))
+    during = ["%s %s: %s → %s MiB" % (s, label, fmt_num(m[0] / MIB, 1), fmt_num(m[1] / MIB, 1))
+              for label in STREAM_OPS for s in servers
+              for m in [rss_during(report, s, label)] if m and table[(s, label)].ok]
+    if during:
+        L.append("")
+        L.append("RSS during the streamed 1 GiB transfers (before → peak while it ran, sampled "
+                 "every 20 ms): " + "; ".join(during) + ".")
     L.append("")
     L.append("## Durability")
     L.append("")
@@ -217,7 +237,7 @@ def write(report, md_path, svg_path):
         if a.ok and b.ok and any(w in label for w in ("put", "send", "batch", "publish",
                                                       "multipart", "delete")):
             L.append("- %s: %s req/s default, %s req/s ephemeral (%s×)" % (
-                label, fmt_num(a.rps), fmt_num(b.rps), fmt_num(ratio(b.rps, a.rps), 2)))
+                label, fmt_rps(a.rps), fmt_rps(b.rps), fmt_num(ratio(b.rps, a.rps), 2)))
     L.append("")
     L.extend(targets(report, table))
     prof = report.get("profile")
@@ -308,6 +328,12 @@ def targets(report, table):
             line(c.bps > 500e6, "%s above 500 MB/s: %s MB/s" % (label, fmt_num(c.bps / 1e6, 0)))
         else:
             line(None, "%s above 500 MB/s: no valid run" % label)
+    for label in STREAM_OPS:
+        m = rss_during(report, "nimbus", label)
+        if m and table[("nimbus", label)].ok:
+            line(m[1] - m[0] < 32 * MIB, "RSS flat during %s: %s MiB before, peak %s MiB while "
+                 "it ran; flat means < 32 MiB growth" % (label, fmt_num(m[0] / MIB, 1),
+                                                          fmt_num(m[1] / MIB, 1)))
     info = servers.get("nimbus", {})
     idle = info.get("idle", {}).get("VmRSS", 0)
     after = info.get("after_load", {}).get("VmRSS", 0)

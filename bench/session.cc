@@ -9,6 +9,7 @@
 #include "auth/sigv2.h"
 #include "auth/sigv4.h"
 #include "bench/bench.h"
+#include "common/hash.h"
 #include "common/ids.h"
 #include "common/time.h"
 
@@ -129,8 +130,11 @@ const std::string& run_id() {
   return id;
 }
 
-const ClientResponse& Session::send(HttpRequest& request, std::string_view service, bool s3) {
+const ClientResponse& Session::send(HttpRequest& request, std::string_view service, bool s3,
+                                    const RepeatedBody* upload,
+                                    std::string_view payload_sha256_hex, bool discard_body) {
   sigv4::SignOptions sign;
+  sign.payload_hash = std::string(payload_sha256_hex);
   sign.access_key = options_.access_key;
   sign.secret_key = options_.secret_key;
   sign.region = options_.region;
@@ -138,8 +142,30 @@ const ClientResponse& Session::send(HttpRequest& request, std::string_view servi
   sign.normalize_path = !s3;
   sign.add_content_sha256_header = s3;
   sigv4::sign_request(request, sign);
-  client_.exchange(request, response_);
+  client_.exchange(request, response_, upload, discard_body);
   return response_;
+}
+
+std::string sha256_hex_of(const RepeatedBody& body) {
+  Hasher hasher(Hasher::Algorithm::Sha256);
+  for (uint64_t done = 0; done < body.length && !body.block.empty();) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(body.block.size(), body.length - done));
+    hasher.update(body.block.substr(0, n));
+    done += n;
+  }
+  return hex_encode(hasher.finish());
+}
+
+const ClientResponse& Session::s3_large(std::string_view method, std::string_view path,
+                                        const RepeatedBody* upload,
+                                        std::string_view payload_sha256_hex) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.path = std::string(path);
+  request.target = request.path;
+  request.headers.push_back({"Host", host()});
+  request.headers.push_back({"User-Agent", user_agent()});
+  return send(request, "s3", true, upload, payload_sha256_hex, true);
 }
 
 const ClientResponse& Session::s3(std::string_view method, std::string_view path,

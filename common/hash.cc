@@ -2,18 +2,27 @@
 // and CRC32, CRC32C and CRC64NVME: table-driven (slicing-by-8), with the SSE4.2 crc32
 // instruction for CRC32C and PCLMULQDQ folding for CRC64NVME when the CPU has them.
 // Entry points: md5, sha1, sha256, sha256_hex, hmac_sha1, hmac_sha256, crc32, crc32c, crc64nvme,
-// the *_combine functions (the CRC of two concatenated pieces from their CRCs), Hasher.
+// the *_combine functions (the CRC of two concatenated pieces from their CRCs), Hasher,
+// BackgroundHasher (a Hasher on its own thread, fed through a small pool of buffers).
 #include "common/hash.h"
 
 #include <openssl/evp.h>
+#include <sched.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 #include <array>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "common/encoding.h"
 
@@ -433,6 +442,104 @@ std::string Hasher::finish() {
     }
   }
   return out;
+}
+
+// ---- BackgroundHasher ------------------------------------------------------------------------
+
+struct BackgroundHasher::State {
+  explicit State(Hasher::Algorithm algorithm) : hasher(algorithm) {}
+  Hasher hasher;
+  size_t buffer_size = 0;
+  std::vector<std::string> buffers;
+  std::mutex mutex;
+  std::condition_variable changed;      // a buffer was queued or freed, or closing was set
+  std::deque<std::pair<size_t, size_t>> queue;  // (buffer index, bytes) waiting to be hashed
+  std::vector<size_t> free;             // buffers neither queued nor being filled
+  std::optional<size_t> filling;        // the caller's current buffer
+  bool closing = false;                 // no more submissions
+  bool abandon = false;                 // stop without hashing the rest
+  std::exception_ptr error;
+  std::thread thread;
+
+  void run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return !queue.empty() || closing || abandon; });
+      if (abandon || queue.empty()) return;
+      auto [index, used] = queue.front();
+      queue.pop_front();
+      lock.unlock();
+      try {
+        if (!error) hasher.update(std::string_view(buffers[index].data(), used));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      free.push_back(index);
+      changed.notify_all();
+    }
+  }
+
+  void stop(bool drop_rest) {
+    {
+      std::lock_guard lock(mutex);
+      closing = true;
+      abandon = drop_rest;
+    }
+    changed.notify_all();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+BackgroundHasher::BackgroundHasher(Hasher::Algorithm algorithm, size_t buffer_size,
+                                   size_t buffers)
+    : state_(std::make_unique<State>(algorithm)) {
+  if (buffer_size == 0 || buffers == 0)
+    throw std::invalid_argument("BackgroundHasher needs at least one non-empty buffer");
+  state_->buffer_size = buffer_size;
+  state_->buffers.assign(buffers, std::string(buffer_size, '\0'));
+  for (size_t i = buffers; i-- > 0;) state_->free.push_back(i);
+  state_->thread = std::thread([s = state_.get()] { s->run(); });
+}
+
+BackgroundHasher::~BackgroundHasher() { state_->stop(true); }
+
+size_t BackgroundHasher::buffer_size() const { return state_->buffer_size; }
+
+char* BackgroundHasher::buffer() {
+  State& s = *state_;
+  std::unique_lock lock(s.mutex);
+  if (s.closing) throw std::logic_error("BackgroundHasher used after finish()");
+  if (!s.filling) {
+    s.changed.wait(lock, [&] { return !s.free.empty(); });
+    s.filling = s.free.back();
+    s.free.pop_back();
+  }
+  return s.buffers[*s.filling].data();
+}
+
+void BackgroundHasher::submit(size_t used) {
+  State& s = *state_;
+  {
+    std::lock_guard lock(s.mutex);
+    if (!s.filling) throw std::logic_error("BackgroundHasher::submit() without buffer()");
+    s.queue.emplace_back(*s.filling, std::min(used, s.buffer_size));
+    s.filling.reset();
+  }
+  s.changed.notify_all();
+}
+
+std::string BackgroundHasher::finish() {
+  state_->stop(false);
+  if (state_->error) std::rethrow_exception(state_->error);
+  return state_->hasher.finish();
+}
+
+bool parallel_cpus_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+  return CPU_COUNT(&set) > 1;
 }
 
 }  // namespace nimbus

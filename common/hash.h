@@ -1,7 +1,7 @@
 // The one place for digests and checksums (OpenSSL underneath): MD5, SHA-1, SHA-256, HMAC, and
 // the CRC family S3 checksums use (CRC32, CRC32C, CRC64NVME). One-shot functions return raw
 // bytes; callers hex- or base64-encode with common/encoding.h. The incremental Hasher serves
-// streamed bodies.
+// streamed bodies; BackgroundHasher runs one on its own thread, alongside the caller's work.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,37 @@ class Hasher {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A Hasher fed on its own thread, so one stream's digest is computed while the caller does the
+// rest of the work on the same bytes (an S3 upload's MD5 while the request thread reads, checks
+// and writes). The caller fills the buffer buffer() hands out and passes it on with
+// submit(); a buffer returns to the pool once hashed, so memory stays at buffers x buffer_size.
+// finish() waits until everything submitted is hashed. Destroying it unfinished (the caller
+// failed) stops the thread without waiting for the rest.
+// Thread-compatible: one caller thread; buffers are read-only for the caller after submit().
+class BackgroundHasher {
+ public:
+  BackgroundHasher(Hasher::Algorithm algorithm, size_t buffer_size, size_t buffers);
+  ~BackgroundHasher();
+  BackgroundHasher(const BackgroundHasher&) = delete;
+  BackgroundHasher& operator=(const BackgroundHasher&) = delete;
+  // A free buffer of buffer_size() bytes to fill, waiting for one while all are queued; the
+  // same one until submit().
+  char* buffer();
+  size_t buffer_size() const;
+  // Queues the first `used` bytes of the buffer buffer() returned.
+  void submit(size_t used);
+  // The digest of everything submitted (Hasher::finish()). Call once.
+  std::string finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Whether this process may run on more than one CPU (its affinity mask), i.e. whether work
+// moved to a second thread can run in parallel rather than just take turns.
+bool parallel_cpus_available();
 
 // The *_combine functions on digests as Hasher::finish() returns them (big-endian), for a CRC
 // algorithm (std::logic_error for another).

@@ -1,7 +1,8 @@
 // BlobStore (storage/blob_store.h): object bytes as files named by random ids. FileWriter
-// buffers a blob into <dir>/tmp/<random>.part and commit() flushes, optionally fdatasyncs, and
-// renames it to <dir>/<id[0:2]>/<id> (fsyncing the directory when asked); SegmentSource streams
-// byte ranges of one or more blobs with pread from descriptors opened up front by open().
+// buffers a blob into <dir>/tmp/<id>.part and commit() flushes, optionally fdatasyncs, and
+// renames it to <dir>/<id[0:2]>/<id> (fsyncing the directory when asked; each subdirectory is
+// made once, then remembered); SegmentSource streams byte ranges of one or more blobs with
+// pread from descriptors opened up front by open().
 // Ids are checked to be 32 lower-case hex characters before any path is formed.
 #include "storage/blob_store.h"
 
@@ -88,8 +89,9 @@ size_t pread_fully(int fd, char* buffer, size_t size, uint64_t offset, const std
 
 class BlobStore::FileWriter : public BlobStore::Writer {
  public:
+  // The temporary file is named after the id the blob will have: one random draw per blob.
   explicit FileWriter(const BlobStore& store)
-      : store_(store), temp_path_(store.dir_ + "/tmp/" + random_id() + ".part") {
+      : store_(store), id_(random_id()), temp_path_(store.dir_ + "/tmp/" + id_ + ".part") {
     fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) {
       int error = errno;
@@ -132,15 +134,20 @@ class BlobStore::FileWriter : public BlobStore::Writer {
     fd_ = -1;
     if (rc != 0) fail("cannot close", close_error);
 
-    std::string id = random_id();
+    const std::string& id = id_;
     std::string subdir = store_.dir_ + "/" + id.substr(0, 2);
     std::string final_path = store_.path_of(id);
+    std::atomic<bool>& known = store_.subdir_known_[std::stoul(id.substr(0, 2), nullptr, 16)];
     bool created = false;
     for (int attempt = 0;; ++attempt) {
-      if (::mkdir(subdir.c_str(), 0755) == 0) {
-        created = true;
-      } else if (int error = errno; error != EEXIST) {
-        fail("cannot create directory " + subdir + " for", error);
+      // mkdir only until the subdirectory is known to exist (or a rename says it is gone).
+      if (attempt > 0 || !known.load(std::memory_order_acquire)) {
+        if (::mkdir(subdir.c_str(), 0755) == 0) {
+          created = true;
+        } else if (int error = errno; error != EEXIST) {
+          fail("cannot create directory " + subdir + " for", error);
+        }
+        known.store(true, std::memory_order_release);
       }
       if (::rename(temp_path_.c_str(), final_path.c_str()) == 0) break;
       // ENOENT: a concurrent wipe() removed the subdirectory between mkdir and rename.
@@ -185,6 +192,7 @@ class BlobStore::FileWriter : public BlobStore::Writer {
   }
 
   const BlobStore& store_;
+  std::string id_;
   std::string temp_path_;
   int fd_ = -1;
   std::string buffer_;
@@ -335,7 +343,10 @@ void BlobStore::wipe() {
   for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
     std::string name = entry.path().filename().string();
     bool blob_dir = name.size() == 2 && valid_id(name + std::string(30, '0'));
-    if (blob_dir && entry.is_directory()) fs::remove_all(entry.path());
+    if (blob_dir && entry.is_directory()) {
+      subdir_known_[std::stoul(name, nullptr, 16)].store(false, std::memory_order_release);
+      fs::remove_all(entry.path());
+    }
   }
 }
 

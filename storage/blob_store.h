@@ -13,6 +13,8 @@
 // Thread-safety: all methods may be called concurrently; a Writer belongs to one thread.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,6 +68,8 @@ class BlobStore {
   std::string path_of(const std::string& id) const;
   std::string dir_;
   bool fsync_;
+  // Which <id[0:2]> subdirectories are known to exist, so a commit skips mkdir for them.
+  mutable std::array<std::atomic<bool>, 256> subdir_known_{};
 };
 
 }  // namespace nimbus

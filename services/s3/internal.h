@@ -23,6 +23,8 @@
 namespace nimbus::s3 {
 
 inline constexpr size_t kChunkBytes = 256 * 1024;
+// Buffers in flight between a streamed upload's reader and its MD5 thread (kChunkBytes each).
+inline constexpr size_t kMd5Buffers = 4;
 inline constexpr size_t kMaxTags = 10;
 
 inline Value timestamp_of(EpochMillis ms) { return Value::timestamp(static_cast<double>(ms) / 1000.0); }

@@ -32,6 +32,14 @@ using s3::ObjectRecord;
 
 constexpr int64_t kMaxBucketsLimit = 10000;
 
+// Whether a streamed body of that announced length (nullopt: unknown) is large enough for MD5 on
+// a second thread to pay for starting one, and a second CPU is there to run it. Small
+// aws-chunked bodies (the JS SDK's every PUT) stay on one thread.
+bool worth_parallel_md5(std::optional<uint64_t> announced) {
+  constexpr uint64_t kMinBytes = 1024 * 1024;
+  return (!announced || *announced >= kMinBytes) && parallel_cpus_available();
+}
+
 }  // namespace
 
 S3Service::S3Service(ServiceEnv& env) : env_(env), model_(builtin_model("s3")) {
@@ -300,6 +308,7 @@ S3Service::Received S3Service::receive_body(
   // Stream the body into a blob, hashing as it goes.
   std::unique_ptr<BlobStore::Writer> writer;
   Hasher md5_hasher(Hasher::Algorithm::Md5);
+  std::optional<BackgroundHasher> md5_background;  // set: MD5 runs there instead
   Hasher checksum_hasher(algorithm ? algorithm->hasher : Hasher::Algorithm::Crc32);
   uint64_t size = 0;
   if (context.body) {
@@ -313,7 +322,7 @@ S3Service::Received S3Service::receive_body(
       throw s3_errors::entity_too_large(size + bytes.size(), s3::kMaxPutBytes);
     if (!writer) writer = env_.blobs.create();
     writer->write(bytes);
-    md5_hasher.update(bytes);
+    if (!md5_background) md5_hasher.update(bytes);
     checksum_hasher.update(bytes);
     size += bytes.size();
   };
@@ -321,6 +330,17 @@ S3Service::Received S3Service::receive_body(
     // A body buffered whole (the usual S3 PUT up to 1 MiB) is hashed and written in place.
     if (std::optional<std::string_view> whole = context.body->take_buffered()) {
       consume(*whole);
+    } else if (worth_parallel_md5(context.body->announced_length())) {
+      // A large streamed body: MD5, the costliest digest, runs on a second thread while this
+      // one reads and verifies (SHA-256, chunk signatures), writes and computes the checksum.
+      md5_background.emplace(Hasher::Algorithm::Md5, kChunkBytes, kMd5Buffers);
+      for (;;) {
+        char* buffer = md5_background->buffer();
+        size_t n = context.body->read(buffer, md5_background->buffer_size());
+        if (n == 0) break;
+        consume(std::string_view(buffer, n));
+        md5_background->submit(n);
+      }
     } else {
       std::string buffer(kChunkBytes, '\0');
       for (;;) {
@@ -342,7 +362,7 @@ S3Service::Received S3Service::receive_body(
     }
   }
 
-  std::string md5 = md5_hasher.finish();
+  std::string md5 = md5_background ? md5_background->finish() : md5_hasher.finish();
   if (expected_md5 && *expected_md5 != md5)
     throw s3_errors::bad_digest(base64_encode(*expected_md5), base64_encode(md5));
   std::string checksum = checksum_hasher.finish();

@@ -169,6 +169,21 @@ TEST_CASE("wipe removes every blob and the store keeps working") {
   CHECK(store.read_all(c) == "c");
 }
 
+TEST_CASE("blob subdirectories removed behind the store's back are made again on commit") {
+  // The store remembers which subdirectories exist; a rename that finds one gone makes it anew.
+  TempDir dir;
+  BlobStore store(dir.path, false);
+  std::vector<std::string> before;
+  for (int i = 0; i < 40; ++i) before.push_back(put(store, "x"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path))
+    if (entry.path().filename() != "tmp") std::filesystem::remove_all(entry.path());
+  for (int i = 0; i < 40; ++i) {
+    std::string id = put(store, "y" + std::to_string(i));
+    CHECK(store.read_all(id) == "y" + std::to_string(i));
+  }
+  CHECK_FALSE(store.exists(before[0]));
+}
+
 TEST_CASE("crafted ids can never name a path outside the store") {
   TempDir dir;
   BlobStore store(dir.path + "/blobs", false);

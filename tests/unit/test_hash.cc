@@ -1,6 +1,10 @@
 // Unit tests for common/hash: digests, HMAC (RFC 2202 / RFC 4231 vectors), CRC32, CRC32C,
-// CRC64NVME check values, and the incremental Hasher agreeing with the one-shot functions.
+// CRC64NVME check values, the incremental Hasher agreeing with the one-shot functions, and the
+// BackgroundHasher (the same digests from its own thread, buffers reused, stopped early).
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "common/encoding.h"
 #include "common/hash.h"
@@ -120,6 +124,43 @@ TEST_CASE("Hasher can be moved") {
   Hasher b(std::move(a));
   b.update("bc");
   CHECK(b.finish() == sha256("abc"));
+}
+
+TEST_CASE("BackgroundHasher digests what was submitted, reusing its few buffers in order") {
+  std::string data(3'000'000, 'x');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7 + i / 997) % 256);
+  // Pieces of uneven sizes, many more than the buffers, so each buffer is reused many times
+  // and the digest only comes out right when the pieces are hashed in submission order.
+  BackgroundHasher h(Hasher::Algorithm::Md5, 4096, 3);
+  CHECK(h.buffer_size() == 4096);
+  size_t off = 0;
+  for (size_t i = 0; off < data.size(); ++i) {
+    size_t n = std::min<size_t>({1 + (i * 389) % 4096, data.size() - off});
+    char* buffer = h.buffer();
+    CHECK(h.buffer() == buffer);  // the same buffer until it is submitted
+    std::memcpy(buffer, data.data() + off, n);
+    h.submit(n);
+    off += n;
+  }
+  CHECK(hex_encode(h.finish()) == hex_encode(md5(data)));
+  CHECK_THROWS_AS(h.buffer(), std::logic_error);
+
+  BackgroundHasher empty(Hasher::Algorithm::Sha256, 16, 1);
+  CHECK(empty.finish() == sha256(""));
+  BackgroundHasher unbuffered(Hasher::Algorithm::Md5, 16, 1);
+  CHECK_THROWS_AS(unbuffered.submit(1), std::logic_error);
+  CHECK_THROWS_AS(BackgroundHasher(Hasher::Algorithm::Md5, 0, 1), std::invalid_argument);
+}
+
+TEST_CASE("BackgroundHasher destroyed unfinished stops its thread") {
+  // The caller failed half-way (a body that ended early): no finish(), nothing hangs.
+  for (int round = 0; round < 50; ++round) {
+    BackgroundHasher h(Hasher::Algorithm::Md5, 1 << 16, 2);
+    for (int i = 0; i < round % 5; ++i) {
+      std::memset(h.buffer(), 'a' + i, h.buffer_size());
+      h.submit(h.buffer_size());
+    }
+  }
 }
 
 namespace {
