@@ -26,9 +26,9 @@ const std::vector<std::string>& operation_names() {
   static const std::vector<std::string> names = {
       "s3-put",       "s3-get",       "s3-head",      "s3-list",
       "s3-multipart", "sqs-send",     "sqs-send-batch", "sqs-receive-delete",
-      "sqs-longpoll-latency", "sns-publish", "sdb-put", "sdb-get",
-      "sdb-select",   "ddb-put",      "ddb-get",      "ddb-query",
-      "ddb-batch-write"};
+      "sqs-longpoll-latency", "sns-publish", "sns-publish-only", "sdb-put",
+      "sdb-get",      "sdb-select",   "ddb-put",      "ddb-get",
+      "ddb-query",    "ddb-batch-write"};
   return names;
 }
 
@@ -163,6 +163,17 @@ int run(const Options& o) {
         }
       }
       st.finished = Clock::now();
+      if (stop.load()) return;  // a worker's prepare() failed: nothing to check
+      std::string problem;
+      try {
+        problem = op->finish(session, w);
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      if (!problem.empty()) {
+        ++st.errors;
+        st.first_error = problem + (st.first_error.empty() ? "" : "; then: " + st.first_error);
+      }
     });
   }
   prepared.arrive_and_wait();
@@ -271,7 +282,7 @@ int main(int argc, char** argv) {
     ("region", po::value(&o.region)->default_value(o.region), "signing region")
     ("name", po::value(&o.name)->default_value(o.name), "bucket/queue/topic/domain/table name")
     ("subscribers", po::value(&o.subscribers)->default_value(o.subscribers),
-     "sns-publish: SQS queues subscribed to each topic")
+     "sns-publish, sns-publish-only: SQS queues subscribed to each topic")
     ("part-size", po::value(&o.part_size)->default_value(o.part_size), "s3-multipart part bytes")
     ("key-space", po::value(&o.key_space)->default_value(0),
      "s3-put/s3-multipart/ddb-put: cycle over this many keys (0: a new key every request)")
