@@ -48,6 +48,7 @@ struct Options {
   uint64_t key_space = 0;      // s3-put/ddb-put: 0 = a new key per request, else keys cycle
   int seed_items = 100;        // objects/items/messages seeded for list/get/query/select
   bool no_setup = false;       // s3-get/s3-head: the object already exists (e.g. nginx files)
+  int server_pid = 0;          // > 0: report this process's CPU over the measured window
   bool json = false;
 };
 

@@ -57,6 +57,17 @@ class BenchSmoke(unittest.TestCase):
     def test_s3_get(self):
         self.check_valid("s3-get")
 
+    def test_server_cpu_over_the_measured_window(self):
+        code, out, err = self.run_bench("--operation", "s3-head", "--duration", "1",
+                                        "--warmup", "0.2", "--connections", "2",
+                                        "--server-pid", str(self.server.process.pid))
+        self.assertEqual(code, 0, out + err)
+        result = json.loads(out)
+        self.assertGreater(result["server_cpu_s"], 0)
+        # Within the measured window: at most every core for its length (plus a clock tick).
+        self.assertLessEqual(result["server_cpu_s"],
+                             len(os.sched_getaffinity(0)) * result["elapsed_s"] + 0.02)
+
     def test_request_count(self):
         code, out, err = self.run_bench("--operation", "s3-head", "--requests", "200",
                                         "--warmup", "0", "--connections", "2")
