@@ -426,8 +426,10 @@ def main():
                     res = run_bench(args, s, op, extra, bench_cpus, duration, warmup)
                     report["runs"].setdefault(s.name, {}).setdefault(label, []).append(res)
                     st = res.get("status")
+                    # A peer whose every unit failed lacks the operation; one that completed
+                    # no unit at all (starved on a busy machine) is only invalid this round.
                     if st in ("unsupported", "setup-failed") or (
-                            st == "invalid" and s.kind != "nimbus"
+                            st == "invalid" and s.kind != "nimbus" and res.get("requests")
                             and res.get("errors") == res.get("requests")):
                         unsupported.add((s.name, label))
                     print("round %d %-24s %-17s %-11s %10s req/s  p99 %s ms" % (
