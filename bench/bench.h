@@ -9,6 +9,9 @@
 //  - prepare() runs once per worker session (per-connection resources, e.g. a worker's queue).
 //  - run() performs one measured unit (one request, or a short fixed sequence such as
 //    receive+delete) and says whether it succeeded; it never throws for HTTP errors.
+//  - finish() runs once per worker session after its last unit, unmeasured: it checks what the
+//    units left behind (e.g. every delivery of a publish) and cleans up; a non-empty answer
+//    (or a throw) makes the whole run invalid.
 //  - Every request is signed afresh (SigV4, SigV2 for SimpleDB); sequence numbers come from a
 //    run-wide counter so keys and bodies are distinct.
 #pragma once
@@ -40,11 +43,12 @@ struct Options {
   std::string secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
   std::string region = "us-east-1";
   std::string name = "nimbus-bench";  // bucket / queue / table / domain / topic name
-  int subscribers = 2;         // sns-publish: SQS queues subscribed to the topic
+  int subscribers = 2;         // sns-publish(-only): SQS queues subscribed to the topic
   size_t part_size = 5 * 1024 * 1024;  // s3-multipart
   uint64_t key_space = 0;      // s3-put/ddb-put: 0 = a new key per request, else keys cycle
   int seed_items = 100;        // objects/items/messages seeded for list/get/query/select
   bool no_setup = false;       // s3-get/s3-head: the object already exists (e.g. nginx files)
+  int server_pid = 0;          // > 0: report this process's CPU over the measured window
   bool json = false;
 };
 
@@ -113,6 +117,7 @@ class Operation {
   virtual void setup(Session& session) {}
   virtual void prepare(Session& session, int worker) {}
   virtual UnitResult run(Session& session, int worker) = 0;
+  virtual std::string finish(Session& session, int worker) { return {}; }
 };
 
 // Helpers for operations.

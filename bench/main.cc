@@ -8,10 +8,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <latch>
 #include <mutex>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 
@@ -26,9 +30,9 @@ const std::vector<std::string>& operation_names() {
   static const std::vector<std::string> names = {
       "s3-put",       "s3-get",       "s3-head",      "s3-list",
       "s3-multipart", "sqs-send",     "sqs-send-batch", "sqs-receive-delete",
-      "sqs-longpoll-latency", "sns-publish", "sdb-put", "sdb-get",
-      "sdb-select",   "ddb-put",      "ddb-get",      "ddb-query",
-      "ddb-batch-write", "s3-put-stream", "s3-get-stream"};
+      "sqs-longpoll-latency", "sns-publish", "sns-publish-only", "sdb-put",
+      "sdb-get",      "sdb-select",   "ddb-put",      "ddb-get",
+      "ddb-query",    "ddb-batch-write", "s3-put-stream", "s3-get-stream"};
   return names;
 }
 
@@ -73,6 +77,20 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// utime+stime (and reaped children's) of process `pid` in seconds, from /proc; < 0 when unreadable.
+double process_cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 17 && fields >> field; ++i)  // field 3 is the state; 14-17 the times
+    if (i >= 14) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::unique_ptr<Operation> make_operation(const Options& o) {
   if (auto op = make_s3_operation(o.operation, o)) return op;
   if (auto op = make_messaging_operation(o.operation, o)) return op;
@@ -111,7 +129,9 @@ int run(const Options& o) {
   std::vector<WorkerStats> stats(n);
   std::atomic<int64_t> remaining{static_cast<int64_t>(o.requests)};
   std::atomic<bool> stop{false};
-  std::latch prepared(n + 1), go(1);
+  // measured: every worker is past its last unit; checked: the server's CPU has been read, so
+  // the workers' finish() may run.
+  std::latch prepared(n + 1), go(1), measured(n), checked(1);
   Clock::time_point measure_start, measure_end;
   std::mutex prepare_error_mutex;
   std::string prepare_error;
@@ -163,6 +183,19 @@ int run(const Options& o) {
         }
       }
       st.finished = Clock::now();
+      measured.count_down();
+      checked.wait();
+      if (stop.load()) return;  // a worker's prepare() failed: nothing to check
+      std::string problem;
+      try {
+        problem = op->finish(session, w);
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      if (!problem.empty()) {
+        ++st.errors;
+        st.first_error = problem + (st.first_error.empty() ? "" : "; then: " + st.first_error);
+      }
     });
   }
   prepared.arrive_and_wait();
@@ -172,6 +205,15 @@ int run(const Options& o) {
   measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(o.duration));
   go.count_down();
+  // The server's CPU over the measured window only: no setup, warm-up or finish().
+  double cpu_start = -1, cpu_end = -1;
+  if (o.server_pid > 0) {
+    std::this_thread::sleep_until(measure_start);
+    cpu_start = process_cpu_seconds(o.server_pid);
+  }
+  measured.wait();
+  if (o.server_pid > 0) cpu_end = process_cpu_seconds(o.server_pid);
+  checked.count_down();
   for (auto& t : threads) t.join();
 
   if (!prepare_error.empty()) {
@@ -222,6 +264,8 @@ int run(const Options& o) {
               << fmt("%.3f", p50) << ",\"p90\":" << fmt("%.3f", p90) << ",\"p99\":"
               << fmt("%.3f", p99) << ",\"max\":" << fmt("%.3f", max) << ",\"mean\":"
               << fmt("%.3f", mean) << "}";
+    if (cpu_start >= 0 && cpu_end >= 0)
+      std::cout << ",\"server_cpu_s\":" << fmt("%.3f", cpu_end - cpu_start);
     if (!total.first_error.empty()) std::cout << ",\"first_error\":" << json_string(total.first_error);
     std::cout << "}\n";
   } else {
@@ -234,6 +278,10 @@ int run(const Options& o) {
               << "  latency ms   p50 " << fmt("%.3f", p50) << "  p90 " << fmt("%.3f", p90)
               << "  p99 " << fmt("%.3f", p99) << "  max " << fmt("%.3f", max) << "\n"
               << "  bytes/s      " << fmt("%.1f", bps / 1e6) << " MB/s\n";
+    if (cpu_start >= 0 && cpu_end >= 0 && total.http_requests > 0)
+      std::cout << "  server CPU   " << fmt("%.3f", cpu_end - cpu_start) << " s, "
+                << fmt("%.1f", (cpu_end - cpu_start) / total.http_requests * 1e6)
+                << " µs per HTTP request\n";
     if (!valid) {
       std::cout << "  INVALID RUN"
                 << (unsupported ? " (the server does not support this operation)" : "")
@@ -271,7 +319,7 @@ int main(int argc, char** argv) {
     ("region", po::value(&o.region)->default_value(o.region), "signing region")
     ("name", po::value(&o.name)->default_value(o.name), "bucket/queue/topic/domain/table name")
     ("subscribers", po::value(&o.subscribers)->default_value(o.subscribers),
-     "sns-publish: SQS queues subscribed to each topic")
+     "sns-publish, sns-publish-only: SQS queues subscribed to each topic")
     ("part-size", po::value(&o.part_size)->default_value(o.part_size), "s3-multipart part bytes")
     ("key-space", po::value(&o.key_space)->default_value(0),
      "s3-put/s3-multipart/ddb-put: cycle over this many keys (0: a new key every request)")
@@ -279,6 +327,8 @@ int main(int argc, char** argv) {
      "objects/items seeded for s3-list, ddb-get/query, sdb-get/select")
     ("no-setup", po::bool_switch(&o.no_setup), "s3-get/s3-head: the object /<name>/get-<size> "
      "already exists (static files)")
+    ("server-pid", po::value(&o.server_pid)->default_value(0),
+     "also report this process's CPU seconds over the measured window (server_cpu_s)")
     ("json", po::bool_switch(&o.json), "one JSON object on stdout");
   po::variables_map vm;
   try {

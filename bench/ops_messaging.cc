@@ -5,7 +5,9 @@
 //  - sqs-longpoll-latency: a ReceiveMessage long poll is parked, then a message is sent on a
 //    second connection; the unit's latency is send → the poll's answer.
 //  - sns-publish: Publish to a topic with --subscribers SQS queues; the latency is publish →
-//    the message found in every queue.
+//    the message found in every queue (so it mostly measures SQS receive + delete).
+//  - sns-publish-only: Publish alone to a topic with --subscribers SQS queues; at the end every
+//    queue must hold exactly one message per successful Publish, or the run is invalid.
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -222,30 +224,43 @@ const ClientResponse& sns(Session& s, QueryParams params) {
   return s.query("sns", params);
 }
 
+// A topic with SQS queues subscribed to it (the JSON envelope, not raw delivery).
+struct Fanout {
+  std::string topic_arn;
+  std::vector<std::string> queue_urls;
+};
+
+// Creates topic `topic` and queues `queue_prefix`-0..n-1, each subscribed to it.
+Fanout make_fanout(Session& s, const std::string& topic, const std::string& queue_prefix, int n) {
+  Fanout f;
+  const auto& t = sns(s, {{"Action", "CreateTopic"}, {"Name", topic}});
+  expect_ok(t, "CreateTopic");
+  f.topic_arn = xml_text(t.body, "TopicArn");
+  if (f.topic_arn.empty()) throw SetupError(t.status, "CreateTopic: no TopicArn: " + t.body);
+  for (int i = 0; i < n; ++i) {
+    std::string url = create_queue(s, queue_prefix + "-" + std::to_string(i));
+    const auto& a = sqs(s, "GetQueueAttributes", "{\"QueueUrl\":" + json_string(url) +
+                                                     ",\"AttributeNames\":[\"QueueArn\"]}");
+    expect_ok(a, "GetQueueAttributes");
+    std::string arn = json_member(a.body, "Attributes.QueueArn");
+    if (arn.empty()) throw SetupError(a.status, "GetQueueAttributes: no QueueArn: " + a.body);
+    const auto& sub = sns(s, {{"Action", "Subscribe"}, {"TopicArn", f.topic_arn},
+                              {"Protocol", "sqs"}, {"Endpoint", arn}});
+    expect_ok(sub, "Subscribe");
+    f.queue_urls.push_back(url);
+  }
+  return f;
+}
+
 class SnsPublish : public Operation {
  public:
-  explicit SnsPublish(const Options& o)
-      : options_(o), topics_(o.connections), queues_(o.connections) {}
+  explicit SnsPublish(const Options& o) : options_(o), fanouts_(o.connections) {}
   void prepare(Session& s, int worker) override {
     // Named after the subscriber count too: runs with other counts against the same server
     // (compare.sh's rounds) must not share a topic, or its extra queues would fill up.
     std::string suffix = "-" + std::to_string(options_.subscribers) + "x-" + std::to_string(worker);
-    const auto& t = sns(s, {{"Action", "CreateTopic"}, {"Name", options_.name + suffix}});
-    expect_ok(t, "CreateTopic");
-    topics_[worker] = xml_text(t.body, "TopicArn");
-    if (topics_[worker].empty()) throw SetupError(t.status, "CreateTopic: no TopicArn: " + t.body);
-    for (int i = 0; i < options_.subscribers; ++i) {
-      std::string url = create_queue(s, options_.name + "-sns" + suffix + "-" + std::to_string(i));
-      const auto& a = sqs(s, "GetQueueAttributes", "{\"QueueUrl\":" + json_string(url) +
-                                                       ",\"AttributeNames\":[\"QueueArn\"]}");
-      expect_ok(a, "GetQueueAttributes");
-      std::string arn = json_member(a.body, "Attributes.QueueArn");
-      if (arn.empty()) throw SetupError(a.status, "GetQueueAttributes: no QueueArn: " + a.body);
-      const auto& sub = sns(s, {{"Action", "Subscribe"}, {"TopicArn", topics_[worker]},
-                                {"Protocol", "sqs"}, {"Endpoint", arn}});
-      expect_ok(sub, "Subscribe");
-      queues_[worker].push_back(url);
-    }
+    fanouts_[worker] = make_fanout(s, options_.name + suffix, options_.name + "-sns" + suffix,
+                                   options_.subscribers);
   }
   UnitResult run(Session& s, int worker) override {
     UnitResult u;
@@ -254,12 +269,12 @@ class SnsPublish : public Operation {
     std::string message = token + make_body(options_.size > token.size()
                                                 ? options_.size - token.size() : 1, 0);
     auto t0 = Clock::now();
-    const auto& p = sns(s, {{"Action", "Publish"}, {"TopicArn", topics_[worker]},
+    const auto& p = sns(s, {{"Action", "Publish"}, {"TopicArn", fanouts_[worker].topic_arn},
                             {"Message", message}});
     if (!ok_status(p.status)) return failed(p);
     Clock::time_point last_arrival = t0;
     std::vector<std::pair<std::string, std::string>> to_delete;  // url, handle
-    for (const std::string& url : queues_[worker]) {
+    for (const std::string& url : fanouts_[worker].queue_urls) {
       bool found = false;
       auto deadline = Clock::now() + std::chrono::seconds(10);
       while (!found && Clock::now() < deadline) {
@@ -287,14 +302,118 @@ class SnsPublish : public Operation {
       if (!delete_message(s, url, handle)) return failed(s.last());
     }
     u.latency = std::chrono::duration<double>(last_arrival - t0).count();
-    u.bytes = options_.size * (1 + queues_[worker].size());
+    u.bytes = options_.size * (1 + fanouts_[worker].queue_urls.size());
     return u;
   }
 
  private:
   const Options& options_;
-  std::vector<std::string> topics_;
-  std::vector<std::vector<std::string>> queues_;
+  std::vector<Fanout> fanouts_;
+};
+
+// Messages a queue holds (visible + in flight + delayed), from GetQueueAttributes.
+uint64_t queue_depth(Session& s, const std::string& url) {
+  const auto& r = sqs(s, "GetQueueAttributes",
+                      "{\"QueueUrl\":" + json_string(url) +
+                          ",\"AttributeNames\":[\"ApproximateNumberOfMessages\","
+                          "\"ApproximateNumberOfMessagesNotVisible\","
+                          "\"ApproximateNumberOfMessagesDelayed\"]}");
+  if (!ok_status(r.status))
+    throw std::runtime_error("GetQueueAttributes " + url + ": HTTP " + std::to_string(r.status) +
+                             " " + r.body.substr(0, 200));
+  uint64_t depth = 0;
+  for (const char* name : {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                           "ApproximateNumberOfMessagesDelayed"}) {
+    std::string value = json_member(r.body, std::string("Attributes.") + name);
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+      throw std::runtime_error("GetQueueAttributes " + url + " answered no " + name + ": " +
+                               r.body.substr(0, 200));
+    depth += std::stoull(value);
+  }
+  return depth;
+}
+
+// Publish alone is the unit. Each worker has its own topic and queues (named after this run, so
+// no earlier run's messages are counted); finish() waits, at most 10 s, until every queue holds
+// one message per successful Publish, re-checks a moment later for late duplicates, then deletes
+// the topic and the queues.
+class SnsPublishOnly : public Operation {
+ public:
+  explicit SnsPublishOnly(const Options& o)
+      : options_(o), fanouts_(o.connections), published_(o.connections, 0) {}
+  void prepare(Session& s, int worker) override {
+    std::string suffix = "-po-" + std::to_string(options_.subscribers) + "x-" + run_id() + "-" +
+                         std::to_string(worker);
+    fanouts_[worker] = make_fanout(s, options_.name + suffix, options_.name + "-sns" + suffix,
+                                   options_.subscribers);
+    // A topic's first Publish can be far slower than the rest (moto: ~0.5 s with 10
+    // subscribers), longer than the warm-up: it happens here, unmeasured.
+    if (!publish(s, worker)) {
+      expect_ok(s.last(), "Publish");
+      throw SetupError(s.last().status, "Publish answered no MessageId: " + s.last().body);
+    }
+  }
+  UnitResult run(Session& s, int worker) override {
+    if (!publish(s, worker)) return failed(s.last());
+    UnitResult u;
+    u.bytes = options_.size;
+    return u;
+  }
+  std::string finish(Session& s, int worker) override {
+    std::string problem;
+    try {
+      problem = check_deliveries(s, fanouts_[worker].queue_urls, published_[worker]);
+    } catch (const std::exception& e) {
+      problem = std::string("checking the deliveries: ") + e.what();
+    }
+    try {  // best effort: a leftover queue does not change this run's figures
+      sns(s, {{"Action", "DeleteTopic"}, {"TopicArn", fanouts_[worker].topic_arn}});
+      for (const std::string& url : fanouts_[worker].queue_urls)
+        sqs(s, "DeleteQueue", "{\"QueueUrl\":" + json_string(url) + "}");
+    } catch (const std::exception&) {
+    }
+    return problem;
+  }
+
+ private:
+  static std::string check_deliveries(Session& s, const std::vector<std::string>& urls,
+                                      uint64_t expected) {
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    for (const std::string& url : urls) {
+      uint64_t depth = queue_depth(s, url);
+      while (depth < expected && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        depth = queue_depth(s, url);
+      }
+      if (depth != expected) return mismatch(url, depth, expected, "after 10 s");
+    }
+    // Settled; a duplicate delivered late would show now.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (const std::string& url : urls)
+      if (uint64_t depth = queue_depth(s, url); depth != expected)
+        return mismatch(url, depth, expected, "200 ms after settling");
+    return {};
+  }
+  static std::string mismatch(const std::string& url, uint64_t depth, uint64_t expected,
+                              const char* when) {
+    return "queue " + url + " holds " + std::to_string(depth) + " messages " + when +
+           ", expected " + std::to_string(expected) + " (one per successful Publish): " +
+           (depth < expected ? "deliveries are missing" : "deliveries are duplicated");
+  }
+
+  // One Publish to the worker's topic, counted when it succeeds (warm-up ones too: they are
+  // delivered as well).
+  bool publish(Session& s, int worker) {
+    const auto& p = sns(s, {{"Action", "Publish"}, {"TopicArn", fanouts_[worker].topic_arn},
+                            {"Message", make_body(options_.size, s.next())}});
+    if (!ok_status(p.status) || xml_text(p.body, "MessageId").empty()) return false;
+    ++published_[worker];
+    return true;
+  }
+
+  const Options& options_;
+  std::vector<Fanout> fanouts_;
+  std::vector<uint64_t> published_;  // successful Publish calls per worker
 };
 
 }  // namespace
@@ -305,6 +424,7 @@ std::unique_ptr<Operation> make_messaging_operation(const std::string& name, con
   if (name == "sqs-receive-delete") return std::make_unique<SqsReceiveDelete>(o);
   if (name == "sqs-longpoll-latency") return std::make_unique<SqsLongPoll>(o);
   if (name == "sns-publish") return std::make_unique<SnsPublish>(o);
+  if (name == "sns-publish-only") return std::make_unique<SnsPublishOnly>(o);
   return nullptr;
 }
 
