@@ -184,6 +184,10 @@ bool valid_message_text(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80) {  // printable ASCII, most bodies: allowed as it is
+      ++i;
+      continue;
+    }
     uint32_t cp;
     size_t n;
     if (c < 0x80) {
@@ -1652,8 +1656,7 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
   std::vector<MessageRow> taken;
   std::vector<std::string> dlq_keys;
   env_.db.write([&](Connection& conn) {
-    std::optional<Queue> current = find_queue_by_id(conn, q.id);
-    if (!current) throw sqs_errors::queue_does_not_exist();
+    if (!queue_exists(conn, q.id)) throw sqs_errors::queue_does_not_exist();
     if (attempt_id) {
       conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=? AND expires_ms<=?")
           .bind_all(q.id, now)
