@@ -2224,19 +2224,24 @@ void DynamoDbService::schedule_ttl_sweep() {
 void DynamoDbService::reset() {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   cache_.clear();
+  ++forgotten_;
 }
 
 TablePtr DynamoDbService::find_table(const std::string& account, const std::string& region,
                                      const std::string& name) {
   std::string key = cache_key(account, region, name);
+  uint64_t forgotten = 0;
   {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
+    forgotten = forgotten_;
   }
   TablePtr t = env_.db.read([&](Connection& c) { return load_table(c, account, region, name); });
   if (t) {
     std::lock_guard<std::mutex> lock(cache_mutex_);
+    // A forget since the read may be of a change (a deletion) this read did not see.
+    if (forgotten != forgotten_) return t;
     auto [it, inserted] = cache_.emplace(key, t);
     if (!inserted && it->second->version < t->version) it->second = t;
     return it->second;
@@ -2248,6 +2253,7 @@ void DynamoDbService::forget_table(const std::string& account, const std::string
                                    const std::string& name) {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   cache_.erase(cache_key(account, region, name));
+  ++forgotten_;
 }
 
 Result DynamoDbService::call(CallContext& context, const Value& input) {
