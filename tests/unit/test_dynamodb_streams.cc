@@ -395,7 +395,7 @@ TEST_CASE("a GetRecords page holds at most 1 MB of records") {
             "S", "") == "d");
 }
 
-TEST_CASE("a deleted table is gone for the next call while other threads read it") {
+TEST_CASE("dynamodb a deleted table is gone for the next call while other threads read it") {
   StreamsFixture f;
   Value name = Value::map().set("TableName", "events");
   Value get = Value::map().set("TableName", "events").set(
