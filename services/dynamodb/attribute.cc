@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include "services/dynamodb/errors.h"
 #include "services/dynamodb/number.h"
@@ -212,36 +213,61 @@ Item item_from_value(const Value& v) {
   return item;
 }
 
-Value attr_to_value(const Attr& a) {
+namespace {
+
+// One conversion for both entry points: A is `const Attr` (its strings are copied) or `Attr`
+// (an item the caller gives up: its strings are moved, GetItem's fresh decode).
+template <class A>
+Value to_value(A& a) {
+  auto take = [](auto& s) -> std::string {
+    if constexpr (std::is_const_v<A>) return s;
+    else return std::move(s);
+  };
   Value inner;
   switch (a.type) {
-    case Type::S: case Type::N: case Type::B: inner = Value(a.s); break;
+    case Type::S: case Type::N: case Type::B: inner = Value(take(a.s)); break;
     case Type::SS: case Type::NS: case Type::BS: {
-      inner = Value::list();
-      for (const std::string& s : a.set) inner.push_back(Value(s));
+      ValueList list;
+      list.reserve(a.set.size());
+      for (auto& s : a.set) list.emplace_back(take(s));
+      inner = Value(std::move(list));
       break;
     }
     case Type::L: {
-      inner = Value::list();
-      for (const Attr& e : a.list) inner.push_back(attr_to_value(e));
+      ValueList list;
+      list.reserve(a.list.size());
+      for (auto& e : a.list) list.push_back(to_value(e));
+      inner = Value(std::move(list));
       break;
     }
-    case Type::M: inner = item_to_value(a.map); break;
+    case Type::M: {
+      ValueMap map;
+      map.reserve(a.map.size());
+      for (auto& [k, v] : a.map) map.emplace_back(k, to_value(v));
+      inner = Value(std::move(map));
+      break;
+    }
     case Type::NUL: inner = Value(true); break;
     case Type::BOOL: inner = Value(a.b); break;
   }
-  Value out = Value::map();
-  out.set(type_name(a.type), std::move(inner));
-  return out;
+  ValueMap out;
+  out.emplace_back(type_name(a.type), std::move(inner));
+  return Value(std::move(out));
 }
 
-Value item_to_value(const Item& item) {
-  Value out = Value::map();
-  ValueMap& m = out.as_map();
+template <class I>
+Value item_value(I& item) {
+  ValueMap m;
   m.reserve(item.size());
-  for (const auto& [k, v] : item) m.emplace_back(k, attr_to_value(v));
-  return out;
+  for (auto& [k, v] : item) m.emplace_back(k, to_value(v));
+  return Value(std::move(m));
 }
+
+}  // namespace
+
+Value attr_to_value(const Attr& a) { return to_value(a); }
+Value item_to_value(const Item& item) { return item_value(item); }
+Value item_to_value(Item&& item) { return item_value(item); }
 
 bool equal(const Attr& a, const Attr& b) {
   if (a.type != b.type) return false;

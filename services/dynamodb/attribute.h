@@ -41,6 +41,7 @@ Attr attr_from_value(const Value& v);
 Item item_from_value(const Value& v);
 Value attr_to_value(const Attr& a);
 Value item_to_value(const Item& item);
+Value item_to_value(Item&& item);  // the same Value, moving the item's strings into it
 
 bool equal(const Attr& a, const Attr& b);
 // Ordering of two scalars of one type (S, N, B): <0, 0, >0. Callers check the types first.

@@ -1308,6 +1308,13 @@ void check_return_values(const Value& in, std::initializer_list<const char*> all
 
 Value returned_item(const Item& item) { return item_to_value(item); }
 
+// A read item as the response carries it, projected when the request asks; the item is spent
+// (its strings move into the Value rather than being copied once more).
+Value returned_item(Item&& item, const std::optional<std::vector<Path>>& projection) {
+  if (projection) return item_to_value(project(item, *projection));
+  return item_to_value(std::move(item));
+}
+
 // ReturnValuesOnConditionCheckFailure of one write (or one transaction item): true for ALL_OLD.
 bool old_on_failure(const Value& in) {
   return yes_or_none(in, "ReturnValuesOnConditionCheckFailure",
@@ -1465,11 +1472,12 @@ Result get_item(Ctx& x) {
   Exprs e = parse_exprs(in);
   KeyBytes k = key_bytes_of(*t, key);
   std::optional<Item> item = x.db.read([&](Connection& c) { return get_row(c, t->id, k); });
+  size_t size = item ? item_size(*item) : 0;  // capacity is of the whole item, not the projection
   Result r;
   r.output = Value::map();
-  if (item) r.output.set("Item", returned_item(e.projection ? project(*item, *e.projection) : *item));
+  if (item) r.output.set("Item", returned_item(std::move(*item), e.projection));
   add_capacity(r.output, in, t->name,
-               read_units(item ? item_size(*item) : 0, in.get_bool("ConsistentRead").value_or(false)));
+               read_units(size, in.get_bool("ConsistentRead").value_or(false)));
   return r;
 }
 
@@ -1748,8 +1756,7 @@ Result query_or_scan(Ctx& x, bool is_query) {
   if (select != "COUNT") {
     Value items = Value::list();
     items.as_list().reserve(page.items.size());
-    for (const Item& item : page.items)
-      items.push_back(item_to_value(e.projection ? project(item, *e.projection) : item));
+    for (Item& item : page.items) items.push_back(returned_item(std::move(item), e.projection));
     r.output.set("Items", std::move(items));
   }
   r.output.set("Count", static_cast<int64_t>(page.items.size()));
@@ -1811,7 +1818,7 @@ Result batch_get_item(Ctx& x) {
       for (const auto& [k, b] : w.keys)
         if (auto item = get_row(c, w.table->id, b)) {
           bytes += item_size(*item);
-          list.push_back(item_to_value(w.exprs.projection ? project(*item, *w.exprs.projection) : *item));
+          list.push_back(returned_item(std::move(*item), w.exprs.projection));
         }
       responses.set(w.name, std::move(list));
       add_capacity(r.output, x.in, w.name, read_units(bytes, false), true);
@@ -2114,11 +2121,11 @@ Result transact_get_items(Ctx& x) {
     for (const Get& g : gets) {
       Value resp = Value::map();
       std::optional<Item> item = get_row(c, g.table->id, g.key);
-      if (item)
-        resp.set("Item", item_to_value(g.exprs.projection ? project(*item, *g.exprs.projection) : *item));
-      r.output["Responses"].push_back(std::move(resp));
       // Twice a consistent read's units, a missing item included.
       spent[g.table->name].table += 2 * read_units(item ? item_size(*item) : 0, true);
+      if (item)
+        resp.set("Item", returned_item(std::move(*item), g.exprs.projection));
+      r.output["Responses"].push_back(std::move(resp));
     }
   });
   for (const auto& [name, u] : spent.tables)
@@ -2217,19 +2224,24 @@ void DynamoDbService::schedule_ttl_sweep() {
 void DynamoDbService::reset() {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   cache_.clear();
+  ++forgotten_;
 }
 
 TablePtr DynamoDbService::find_table(const std::string& account, const std::string& region,
                                      const std::string& name) {
   std::string key = cache_key(account, region, name);
+  uint64_t forgotten = 0;
   {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
+    forgotten = forgotten_;
   }
   TablePtr t = env_.db.read([&](Connection& c) { return load_table(c, account, region, name); });
   if (t) {
     std::lock_guard<std::mutex> lock(cache_mutex_);
+    // A forget since the read may be of a change (a deletion) this read did not see.
+    if (forgotten != forgotten_) return t;
     auto [it, inserted] = cache_.emplace(key, t);
     if (!inserted && it->second->version < t->version) it->second = t;
     return it->second;
@@ -2241,6 +2253,7 @@ void DynamoDbService::forget_table(const std::string& account, const std::string
                                    const std::string& name) {
   std::lock_guard<std::mutex> lock(cache_mutex_);
   cache_.erase(cache_key(account, region, name));
+  ++forgotten_;
 }
 
 Result DynamoDbService::call(CallContext& context, const Value& input) {

@@ -19,9 +19,11 @@
 // CreateTable/UpdateTable/DeleteTable open and close streams (services/dynamodb/streams.h).
 //
 // Thread-safety: call() runs on many threads; table metadata is cached behind a mutex and
-// re-validated (by version) inside every write job.
+// re-validated (by version) inside every write job. A lookup that read the database while an
+// entry was forgotten (after a table change commits) does not cache what it read.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -54,6 +56,7 @@ class DynamoDbService : public Service {
   const ServiceModel& model_;
   std::mutex cache_mutex_;
   std::unordered_map<std::string, ddb::TablePtr> cache_;
+  uint64_t forgotten_ = 0;  // bumped by forget_table/reset: a lookup caches only if unchanged
   void schedule_ttl_sweep();
   std::mutex ttl_mutex_;
   bool stopping_ = false;

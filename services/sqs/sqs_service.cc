@@ -184,6 +184,10 @@ bool valid_message_text(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80) {  // printable ASCII, most bodies: allowed as it is
+      ++i;
+      continue;
+    }
     uint32_t cp;
     size_t n;
     if (c < 0x80) {
@@ -378,6 +382,14 @@ std::optional<Queue> find_queue_by_id(Connection& c, int64_t id) {
   s.bind_all(id);
   if (!s.step()) return std::nullopt;
   return queue_from_row(s);
+}
+
+bool queue_exists(Connection& c, int64_t id) {
+  auto& s = c.prepare("SELECT 1 FROM sqs_queues WHERE id=?");
+  s.bind_all(id);
+  bool found = s.step();
+  s.reset();
+  return found;
 }
 
 std::optional<Queue> find_queue_by_arn(Connection& c, const std::string& arn) {
@@ -766,7 +778,7 @@ NewMessage check_message(const Queue& q, const Value& in, const std::string& sen
 // deduplication window get the original's id and sequence and are not inserted again.
 void insert_messages(Connection& c, const Queue& q, std::vector<NewMessage*>& messages,
                      EpochMillis now) {
-  if (!find_queue_by_id(c, q.id)) throw sqs_errors::queue_does_not_exist();
+  if (!queue_exists(c, q.id)) throw sqs_errors::queue_does_not_exist();
   if (q.fifo) c.prepare("DELETE FROM sqs_dedup WHERE queue_id=? AND expires_ms<=?").bind_all(q.id, now).run();
   for (NewMessage* m : messages) {
     std::string scope;
@@ -858,8 +870,40 @@ SqsService::SqsService(ServiceEnv& env) : env_(env), model_(builtin_model("sqs")
 }
 
 void SqsService::reset() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  polls_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    polls_.clear();
+  }
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  queues_.clear();
+  ++forgotten_;
+}
+
+std::optional<SqsService::Queue> SqsService::lookup(const std::string& account,
+                                                    const std::string& region,
+                                                    const std::string& name) {
+  std::string key = wait_key(account, region, name);
+  uint64_t forgotten = 0;
+  std::shared_ptr<const Queue> cached;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (auto it = queues_.find(key); it != queues_.end()) cached = it->second;
+    forgotten = forgotten_;
+  }
+  if (cached) return *cached;
+  std::optional<Queue> q =
+      env_.db.read([&](Connection& conn) { return find_queue(conn, account, region, name); });
+  if (q) {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (forgotten == forgotten_) queues_.emplace(key, std::make_shared<const Queue>(*q));
+  }
+  return q;
+}
+
+void SqsService::forget(const Queue& q) {
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  queues_.erase(q.key());
+  ++forgotten_;
 }
 
 Result SqsService::call(CallContext& context, const Value& input) {
@@ -950,8 +994,7 @@ SqsService::Queue SqsService::resolve(const CallContext& c, const Value& in,
     const std::string& a = segments[segments.size() - 2];
     if (a.size() == 12 && std::all_of(a.begin(), a.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) account = a;
   }
-  std::optional<Queue> q =
-      env_.db.read([&](Connection& conn) { return find_queue(conn, account, region, name); });
+  std::optional<Queue> q = lookup(account, region, name);
   if (!q) throw sqs_errors::queue_does_not_exist();
   if (q->account != c.account.id && !policy_allows(q->text("Policy"), c.account.id, action))
     throw sqs_errors::queue_does_not_exist();
@@ -1051,8 +1094,7 @@ Result SqsService::get_queue_url(CallContext& c, const Value& in) {
   std::string name = required_string(in, "QueueName");
   std::string account = in.string_or("QueueOwnerAWSAccountId", c.account.id);
   if (account.empty()) account = c.account.id;
-  std::optional<Queue> q =
-      env_.db.read([&](Connection& conn) { return find_queue(conn, account, c.region, name); });
+  std::optional<Queue> q = lookup(account, c.region, name);
   if (!q || (q->account != c.account.id &&
              !policy_allows(q->text("Policy"), c.account.id, "GetQueueUrl")))
     throw sqs_errors::queue_does_not_exist();
@@ -1101,6 +1143,7 @@ Result SqsService::delete_queue(CallContext& c, const Value& in) {
     conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("DELETE FROM sqs_queues WHERE id=?").bind_all(q.id).run();
   });
+  forget(q);
   env_.waits.notify(q.key());
   return {};
 }
@@ -1219,6 +1262,7 @@ Result SqsService::set_queue_attributes(CallContext& c, const Value& in) {
         .bind_all(to_json(merged), now, q.id)
         .run();
   });
+  forget(q);
   // A shorter delay or wait changes nothing already stored; a receive visible now is notified.
   env_.waits.notify(q.key());
   return {};
@@ -1235,6 +1279,7 @@ Result SqsService::purge_queue(CallContext& c, const Value& in) {
     conn.prepare("DELETE FROM sqs_messages WHERE queue_id=?").bind_all(q.id).run();
     conn.prepare("UPDATE sqs_queues SET purged_ms=? WHERE id=?").bind_all(now, q.id).run();
   });
+  forget(q);
   return {};
 }
 
@@ -1259,6 +1304,7 @@ Result SqsService::tag_queue(CallContext& c, const Value& in) {
       throw sqs_errors::invalid_parameter_value("Too many tags added for queue " + q.name + ".");
     conn.prepare("UPDATE sqs_queues SET tags=? WHERE id=?").bind_all(to_json(merged), q.id).run();
   });
+  forget(q);
   return {};
 }
 
@@ -1275,6 +1321,7 @@ Result SqsService::untag_queue(CallContext& c, const Value& in) {
       if (k.is_string()) merged.erase(k.as_string());
     conn.prepare("UPDATE sqs_queues SET tags=? WHERE id=?").bind_all(to_json(merged), q.id).run();
   });
+  forget(q);
   return {};
 }
 
@@ -1367,6 +1414,7 @@ Result SqsService::add_permission(CallContext& c, const Value& in) {
         .bind_all(to_json(merged), q.id)
         .run();
   });
+  forget(q);
   return {};
 }
 
@@ -1405,6 +1453,7 @@ Result SqsService::remove_permission(CallContext& c, const Value& in) {
         .bind_all(to_json(merged), q.id)
         .run();
   });
+  forget(q);
   return {};
 }
 
@@ -1511,9 +1560,8 @@ std::vector<QueueSendResult> SqsService::send_messages(const std::vector<QueueSe
   // The queues, each looked up once (a fan-out names a queue once; a retry may name it again).
   std::map<std::string, std::optional<Queue>> queues;
   for (const QueueSend& s : sends) queues.emplace(s.queue_arn, std::nullopt);
-  env_.db.read([&](Connection& conn) {
-    for (auto& [arn, q] : queues) q = find_queue_by_arn(conn, arn);
-  });
+  for (auto& [arn, q] : queues)
+    if (auto parts = parse_arn(arn)) q = lookup(parts->account, parts->region, parts->name);
   std::vector<std::optional<NewMessage>> messages(sends.size());
   for (size_t i = 0; i < sends.size(); ++i) {
     const std::optional<Queue>& q = queues.at(sends[i].queue_arn);
@@ -1608,8 +1656,7 @@ Result SqsService::receive_message(CallContext& c, const Value& in) {
   std::vector<MessageRow> taken;
   std::vector<std::string> dlq_keys;
   env_.db.write([&](Connection& conn) {
-    std::optional<Queue> current = find_queue_by_id(conn, q.id);
-    if (!current) throw sqs_errors::queue_does_not_exist();
+    if (!queue_exists(conn, q.id)) throw sqs_errors::queue_does_not_exist();
     if (attempt_id) {
       conn.prepare("DELETE FROM sqs_receive_attempts WHERE queue_id=? AND expires_ms<=?")
           .bind_all(q.id, now)

@@ -17,14 +17,22 @@
 //
 // Also the QueueDirectory through which SNS delivers to queues.
 //
+// Queue rows are cached in memory (by account, region and name) for the per-message paths:
+// every operation that changes a queue row forgets its entry once its write has committed, and
+// reset() forgets them all, so the next call after a change always sees it. A lookup that read
+// the database while an entry was being forgotten does not store what it read.
+//
 // Thread-safety: call() and send_messages() run concurrently on any threads.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "services/messaging.h"
@@ -79,6 +87,11 @@ class SqsService : public Service, public QueueDirectory {
 
   // The queue QueueUrl names, if the caller may perform `action` on it; else QueueDoesNotExist.
   Queue resolve(const CallContext& c, const Value& in, std::string_view action);
+  // The queue account/region/name, from the cache or else from the database (then cached).
+  std::optional<Queue> lookup(const std::string& account, const std::string& region,
+                              const std::string& name);
+  // Drops q's cache entry; called after a write that changed (or deleted) q's row commits.
+  void forget(const Queue& q);
   // Wakes the long polls of `key` at `when` (now or later), through the Scheduler.
   void wake_at(const std::string& key, EpochMillis when);
   // The fixed deadline of a long poll, kept across its attempts (keyed by request id).
@@ -90,6 +103,9 @@ class SqsService : public Service, public QueueDirectory {
   std::mutex mutex_;
   std::set<std::pair<std::string, EpochMillis>> scheduled_;  // pending wake_at tasks
   std::map<std::string, EpochMillis> polls_;                  // request id -> deadline
+  std::mutex cache_mutex_;  // guards the two members below
+  std::unordered_map<std::string, std::shared_ptr<const Queue>> queues_;  // by Queue::key()
+  uint64_t forgotten_ = 0;  // bumped by every forget(): a lookup stores only if it is unchanged
 };
 
 }  // namespace nimbus

@@ -1,11 +1,15 @@
 // DynamoDB Streams: the pure pieces (sequence numbers, shard ids, iterators, record building)
 // and, on a manual clock, what takes time: iterator expiry after 15 minutes and the 24-hour
-// retention trimmed by the service's scheduler task.
+// retention trimmed by the service's scheduler task. Also the table cache both services read
+// through: a table change is seen by the next call while other threads race to fill it.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "common/scheduler.h"
 #include "services/dynamodb/dynamodb_service.h"
@@ -389,4 +393,25 @@ TEST_CASE("a GetRecords page holds at most 1 MB of records") {
   REQUIRE(page.find("Records")->size() == 1);
   CHECK(page.find("Records")->as_list()[0].find("dynamodb")->find("Keys")->find("pk")->string_or(
             "S", "") == "d");
+}
+
+TEST_CASE("dynamodb a deleted table is gone for the next call while other threads read it") {
+  StreamsFixture f;
+  Value name = Value::map().set("TableName", "events");
+  Value get = Value::map().set("TableName", "events").set(
+      "Key", Value::map().set("pk", Value::map().set("S", "k")));
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {  // misses right after each create, racing the delete that follows
+    while (!stop) f.error(*f.ddb, "DescribeTable", name);
+  });
+  int stale = 0;
+  for (int i = 0; i < 1500; ++i) {
+    f.create_table();
+    f.call(*f.ddb, "DeleteTable", name);
+    if (f.error(*f.ddb, "DescribeTable", name) != "ResourceNotFoundException") ++stale;
+    if (f.error(*f.ddb, "GetItem", get) != "ResourceNotFoundException") ++stale;
+  }
+  stop = true;
+  reader.join();
+  CHECK(stale == 0);
 }

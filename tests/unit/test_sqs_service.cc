@@ -855,3 +855,102 @@ TEST_CASE("sqs message move tasks run over time at their rate, are cancellable a
   Value failed = f.call("ListMessageMoveTasks", map_of({{"SourceArn", dlq_arn}})).output;
   CHECK(failed.find("Results")->as_list().at(0).string_or("Status", "") == "FAILED");
 }
+
+// Queue rows are cached for the send path: each change below is made through one operation and
+// must be seen by the very next send (or read) of the queue.
+TEST_CASE("sqs a queue change is seen at once by the next send") {
+  SqsFixture f;
+  std::string url = f.create("cached");
+  std::string big(2000, 'x');
+  f.send(url, big);  // the queue is now cached
+  const std::string too_long = "InvalidParameterValue|InvalidParameterValue";
+
+  SUBCASE("SetQueueAttributes") {
+    f.call("SetQueueAttributes",
+           map_of({{"QueueUrl", url}, {"Attributes", map_of({{"MaximumMessageSize", "1024"}})}}));
+    CHECK(f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", big}})) ==
+          too_long);
+    f.call("SetQueueAttributes",
+           map_of({{"QueueUrl", url}, {"Attributes", map_of({{"DelaySeconds", "5"}})}}));
+    f.send(url, "later");
+    CHECK(f.attribute(url, "ApproximateNumberOfMessagesDelayed") == "1");
+  }
+  SUBCASE("DeleteQueue, and a new queue of the same name") {
+    f.call("DeleteQueue", map_of({{"QueueUrl", url}}));
+    CHECK(f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", "x"}})) ==
+          "QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue");
+    f.create("cached", map_of({{"MaximumMessageSize", "1024"}}));
+    CHECK(f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", big}})) ==
+          too_long);
+    f.send(url, "small");
+    CHECK(f.attribute(url, "ApproximateNumberOfMessages") == "1");
+  }
+  SUBCASE("AddPermission and RemovePermission") {
+    Value bob_send = map_of({{"QueueUrl", url}, {"MessageBody", "from bob"}});
+    CHECK(f.error_of("SendMessage", bob_send, kBob) != "");
+    f.call("AddPermission", map_of({{"QueueUrl", url}, {"Label", "bob"},
+                                    {"AWSAccountIds", list_of({"111111111111"})},
+                                    {"Actions", list_of({"SendMessage"})}}));
+    CHECK(f.error_of("SendMessage", bob_send, kBob) == "");
+    f.call("RemovePermission", map_of({{"QueueUrl", url}, {"Label", "bob"}}));
+    CHECK(f.error_of("SendMessage", bob_send, kBob) ==
+          "QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue");
+  }
+  SUBCASE("TagQueue and UntagQueue") {
+    f.call("TagQueue", map_of({{"QueueUrl", url}, {"Tags", map_of({{"env", "dev"}})}}));
+    f.send(url, "a");
+    Value tags = f.call("ListQueueTags", map_of({{"QueueUrl", url}})).output;
+    CHECK(tags.find("Tags")->string_or("env", "") == "dev");
+    f.call("UntagQueue", map_of({{"QueueUrl", url}, {"TagKeys", list_of({"env"})}}));
+    f.send(url, "b");
+    CHECK(!f.call("ListQueueTags", map_of({{"QueueUrl", url}})).output.has("Tags"));
+  }
+  SUBCASE("PurgeQueue") {
+    f.call("PurgeQueue", map_of({{"QueueUrl", url}}));
+    f.send(url, "after");
+    CHECK(f.attribute(url, "ApproximateNumberOfMessages") == "1");
+    CHECK(f.error_of("PurgeQueue", map_of({{"QueueUrl", url}})) ==
+          "PurgeQueueInProgress|AWS.SimpleQueueService.PurgeQueueInProgress");
+  }
+  SUBCASE("reset, then a new queue of the same name (row ids start again)") {
+    f.db->wipe();
+    f.service->reset();
+    CHECK(f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", "x"}})) ==
+          "QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue");
+    f.create("cached", map_of({{"MaximumMessageSize", "1024"}}));
+    CHECK(f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", big}})) ==
+          too_long);
+  }
+  SUBCASE("SNS delivery by ARN sees a deleted queue") {
+    std::string arn = f.attribute(url, "QueueArn");
+    QueueSend send;
+    send.queue_arn = arn;
+    send.message.body = "fan-out";
+    CHECK(!f.service->send_messages({send})[0].error);
+    f.call("DeleteQueue", map_of({{"QueueUrl", url}}));
+    auto results = f.service->send_messages({send});
+    REQUIRE(results[0].error);
+    CHECK(results[0].error->code == "QueueDoesNotExist");
+  }
+}
+
+TEST_CASE("sqs cached queues stay consistent across threads") {
+  SqsFixture f;
+  const std::string url = "http://localhost:4566/000000000000/shared-cache";
+  const std::string gone = "QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue";
+  std::atomic<bool> stop{false};
+  std::thread sender([&] {
+    while (!stop) f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", "m"}}));
+  });
+  // The sender's lookups race each change; the next call on this thread still sees it.
+  int stale = 0;
+  for (int i = 0; i < 200; ++i) {
+    f.create("shared-cache");
+    f.call("DeleteQueue", map_of({{"QueueUrl", url}}));
+    if (f.error_of("SendMessage", map_of({{"QueueUrl", url}, {"MessageBody", "x"}})) != gone)
+      ++stale;
+  }
+  stop = true;
+  sender.join();
+  CHECK(stale == 0);
+}
