@@ -47,6 +47,21 @@ bool is_crc(const ChecksumAlgorithm& a) {
          a.hasher == Hasher::Algorithm::Crc64Nvme;
 }
 
+// The algorithm of the upload's part checksums: the one CreateMultipartUpload chose, else S3's
+// default, CRC64NVME, whose part CRCs combine into the object's FULL_OBJECT checksum.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ObjectPart.html
+const ChecksumAlgorithm& part_algorithm(const UploadRecord& u) {
+  return *find_checksum_algorithm(u.checksum_algorithm.value_or("CRC64NVME"));
+}
+
+// The raw digest of a part's checksum of `algorithm`; none for a part stored without one, or
+// with a client's checksum of another algorithm (before uploads had a default).
+std::optional<std::string> part_digest(const PartRecord& p, const ChecksumAlgorithm& algorithm) {
+  std::optional<std::string> raw = p.checksum ? base64_decode(*p.checksum) : std::nullopt;
+  if (!raw || raw->size() != algorithm.digest_bytes) return std::nullopt;
+  return raw;
+}
+
 ApiError checksum_type_mismatch(const ChecksumAlgorithm* expected,
                                 const ChecksumAlgorithm& actual) {
   return s3_errors::invalid_request(
@@ -165,14 +180,17 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   std::string upload_id = input.string_or("UploadId", "");
   int64_t part_number = part_number_of(input);
   std::optional<UploadRecord> upload;
-  // A part sent without a checksum gets one of the upload's algorithm, computed here.
-  Received received = receive_body(context, input, [&]() -> const ChecksumAlgorithm* {
-    upload = env_.db.read([&](Connection& c) {
-      return require_upload(c, bucket_name, key, upload_id, context, input);
-    });
-    return upload->checksum_algorithm ? find_checksum_algorithm(*upload->checksum_algorithm)
-                                      : nullptr;
-  });
+  // Every part gets a checksum of the upload's part algorithm, computed here; a client's
+  // checksum of another algorithm on an upload created without one is verified, not stored.
+  Received received = receive_body(
+      context, input,
+      [&]() -> const ChecksumAlgorithm* {
+        upload = env_.db.read([&](Connection& c) {
+          return require_upload(c, bucket_name, key, upload_id, context, input);
+        });
+        return &part_algorithm(*upload);
+      },
+      true);
   PartRecord part;
   part.part_number = part_number;
   part.blob_id = received.blob_id;
@@ -180,12 +198,10 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   part.md5 = received.md5;
   part.etag = "\"" + hex_encode(received.md5) + "\"";
   part.last_modified_ms = env_.clock.now_ms();
-  if (received.algorithm) {
-    if (upload->checksum_algorithm && *upload->checksum_algorithm != received.algorithm->name)
-      throw checksum_type_mismatch(find_checksum_algorithm(*upload->checksum_algorithm),
-                                   *received.algorithm);
-    part.checksum = base64_encode(received.checksum);
-  }
+  const ChecksumAlgorithm& algorithm = part_algorithm(*upload);
+  if (upload->checksum_algorithm && received.algorithm != &algorithm)
+    throw checksum_type_mismatch(&algorithm, *received.algorithm);
+  part.checksum = base64_encode(received.default_checksum);
   std::optional<std::string> replaced;
   try {
     replaced = env_.db.write([&](Connection& c) {
@@ -199,7 +215,7 @@ Result S3Service::upload_part(CallContext& context, const Value& input) {
   if (replaced) remove_blobs({*replaced});
   Result result;
   result.output.set("ETag", part.etag);
-  if (part.checksum) result.output.set(received.algorithm->member, *part.checksum);
+  result.output.set(received.algorithm->member, base64_encode(received.checksum));
   result.output.set("ServerSideEncryption", upload->object.sse_algorithm.value_or("AES256"));
   return result;
 }
@@ -259,21 +275,19 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
       env_.blobs.open(slice_segments(src.segments, first, length));
   std::unique_ptr<BlobStore::Writer> writer = env_.blobs.create();
   Hasher md5_hasher(Hasher::Algorithm::Md5);
-  // The part gets a checksum of the upload's algorithm, as an uploaded part does.
-  const ChecksumAlgorithm* algorithm =
-      upload->checksum_algorithm ? find_checksum_algorithm(*upload->checksum_algorithm) : nullptr;
-  std::optional<Hasher> checksum_hasher;
-  if (algorithm) checksum_hasher.emplace(algorithm->hasher);
+  // The part gets a checksum of the upload's part algorithm, as an uploaded part does.
+  const ChecksumAlgorithm& algorithm = part_algorithm(*upload);
+  Hasher checksum_hasher(algorithm.hasher);
   std::string buffer(kChunkBytes, '\0');
   for (;;) {
     size_t n = reader->read(buffer.data(), buffer.size());
     if (n == 0) break;
     writer->write(std::string_view(buffer.data(), n));
     md5_hasher.update(std::string_view(buffer.data(), n));
-    if (checksum_hasher) checksum_hasher->update(std::string_view(buffer.data(), n));
+    checksum_hasher.update(std::string_view(buffer.data(), n));
   }
   PartRecord part;
-  if (checksum_hasher) part.checksum = base64_encode(checksum_hasher->finish());
+  part.checksum = base64_encode(checksum_hasher.finish());
   part.part_number = part_number;
   part.size = length;
   part.md5 = md5_hasher.finish();
@@ -295,7 +309,7 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
   Value copied = Value::map()
                      .set("ETag", part.etag)
                      .set("LastModified", timestamp_of(part.last_modified_ms));
-  if (part.checksum) copied.set(algorithm->member, *part.checksum);
+  copied.set(algorithm.member, *part.checksum);
   result.output.set("CopyPartResult", std::move(copied));
   if (src.version_id != kNullVersion) result.output.set("CopySourceVersionId", src.version_id);
   return result;
@@ -342,10 +356,12 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
     ObjectRecord o = u.object;
     std::string md5s;
     std::vector<std::string> used;
-    const ChecksumAlgorithm* algorithm =
-        u.checksum_algorithm ? find_checksum_algorithm(*u.checksum_algorithm) : nullptr;
-    bool full_object = u.checksum_type == std::string("FULL_OBJECT");
-    SentChecksum sent = complete_checksum(u, algorithm, input);
+    // An upload created without an algorithm gets S3's default, a FULL_OBJECT CRC64NVME; a
+    // checksum sent with Complete must still be of the algorithm the client chose.
+    SentChecksum sent = complete_checksum(
+        u, u.checksum_algorithm ? &part_algorithm(u) : nullptr, input);
+    const ChecksumAlgorithm& algorithm = part_algorithm(u);
+    bool full_object = !u.checksum_algorithm || u.checksum_type == std::string("FULL_OBJECT");
     std::vector<const PartRecord*> chosen;
     for (size_t i = 0; i < asked.size(); ++i) {
       auto it = std::find_if(stored.begin(), stored.end(),
@@ -363,26 +379,25 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
       // A COMPOSITE upload's CompletedParts carry the part checksums, numbered 1, 2, ... N
       // (API_CompletedPart); a FULL_OBJECT upload's may. A given one must be the one UploadPart
       // computed (a mismatch is InvalidPart, like a wrong ETag).
-      if (algorithm) {
-        std::optional<std::string> given = asked[i].entry->get_string(algorithm->member);
-        if (!full_object && asked[i].number != static_cast<int64_t>(i) + 1)
-          throw ApiError(400, "InvalidPartOrder",
-                         "The list of parts was not in ascending order. Parts must be ordered by "
-                         "part number.")
-              .with("UploadId", upload_id);
-        if (!full_object && !given)
-          throw s3_errors::invalid_request("The upload was created using a " +
-                                           lower(algorithm->name) +
-                                           " checksum. The complete request must include the "
-                                           "checksum for each part. It was missing for part " +
-                                           std::to_string(asked[i].number) + " in the request.");
-        if (given && it->checksum && *given != *it->checksum) throw invalid_part();
-      }
+      std::optional<std::string> given = asked[i].entry->get_string(algorithm.member);
+      if (!full_object && asked[i].number != static_cast<int64_t>(i) + 1)
+        throw ApiError(400, "InvalidPartOrder",
+                       "The list of parts was not in ascending order. Parts must be ordered by "
+                       "part number.")
+            .with("UploadId", upload_id);
+      if (!full_object && !given)
+        throw s3_errors::invalid_request("The upload was created using a " +
+                                         lower(algorithm.name) +
+                                         " checksum. The complete request must include the "
+                                         "checksum for each part. It was missing for part " +
+                                         std::to_string(asked[i].number) + " in the request.");
+      if (given && it->checksum && *given != *it->checksum) throw invalid_part();
       chosen.push_back(&*it);
     }
     // The object's checksum: COMPOSITE, the checksum of the concatenated part checksums plus
     // "-N"; FULL_OBJECT, the part CRCs combined into the CRC of the whole object.
     std::string composite, combined;
+    bool with_checksum = true;  // false: a part of an algorithm-less upload predates the default
     for (size_t i = 0; i < chosen.size(); ++i) {
       const PartRecord* it = chosen[i];
       if (i + 1 < asked.size() && it->size < kMinPartBytes)
@@ -393,18 +408,17 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
             .with("ProposedSize", std::to_string(it->size))
             .with("MinSizeAllowed", std::to_string(kMinPartBytes));
       md5s += it->md5;
-      if (algorithm) {
-        // Parts stored before UploadPart computed the upload's algorithm itself may lack one.
-        if (!it->checksum)
-          throw s3_errors::invalid_request("The upload was created using a " +
-                                           lower(algorithm->name) + " checksum. Part " +
-                                           std::to_string(it->part_number) +
-                                           " has no checksum; upload it again.");
-        std::string digest = base64_decode(*it->checksum).value_or("");
-        if (!full_object) composite += digest;
-        else if (i == 0) combined = digest;
-        else combined = crc_combine(algorithm->hasher, combined, digest, it->size);
-      }
+      // Parts stored before UploadPart computed the part algorithm itself may lack one.
+      std::optional<std::string> digest = part_digest(*it, algorithm);
+      if (!digest && u.checksum_algorithm)
+        throw s3_errors::invalid_request("The upload was created using a " +
+                                         lower(algorithm.name) + " checksum. Part " +
+                                         std::to_string(it->part_number) +
+                                         " has no checksum; upload it again.");
+      if (!digest) with_checksum = false;
+      else if (!full_object) composite += *digest;
+      else if (i == 0) combined = *digest;
+      else combined = crc_combine(algorithm.hasher, combined, *digest, it->size);
       o.parts.push_back({it->part_number, it->size, it->checksum});
       if (!it->blob_id.empty()) {
         o.segments.push_back({it->blob_id, 0, it->size});
@@ -419,18 +433,18 @@ Result S3Service::complete_multipart_upload(CallContext& context, const Value& i
                                        "match what was computed");
     o.etag = "\"" + hex_encode(md5(md5s)) + "-" + std::to_string(asked.size()) + "\"";
     o.parts_count = static_cast<int64_t>(asked.size());
-    if (algorithm) {
+    if (with_checksum) {
       std::string digest = combined;
       if (!full_object) {
-        Hasher h(algorithm->hasher);
+        Hasher h(algorithm.hasher);
         h.update(composite);
         digest = h.finish();
       }
       // A checksum sent with Complete is the client's view of the object's checksum.
-      if (sent.digest && *sent.digest != digest) throw s3_errors::bad_checksum(algorithm->name);
-      *o.checksums.by_member(algorithm->member) =
+      if (sent.digest && *sent.digest != digest) throw s3_errors::bad_checksum(algorithm.name);
+      *o.checksums.by_member(algorithm.member) =
           base64_encode(digest) + (full_object ? "" : "-" + std::to_string(asked.size()));
-      o.checksums.type = u.checksum_type;
+      o.checksums.type = full_object ? "FULL_OBJECT" : "COMPOSITE";
     }
     o.last_modified_ms = env_.clock.now_ms();
     o.version_id = new_version_id(bucket.versioning);
@@ -485,8 +499,7 @@ Result S3Service::list_parts(CallContext& context, const Value& input) {
   });
   bool truncated = parts.size() > static_cast<size_t>(max_parts);
   if (truncated) parts.resize(static_cast<size_t>(max_parts));
-  const ChecksumAlgorithm* algorithm =
-      upload.checksum_algorithm ? find_checksum_algorithm(*upload.checksum_algorithm) : nullptr;
+  const ChecksumAlgorithm& algorithm = part_algorithm(upload);
   ValueList list;
   for (const PartRecord& p : parts) {
     Value entry = Value::map()
@@ -494,7 +507,7 @@ Result S3Service::list_parts(CallContext& context, const Value& input) {
                       .set("LastModified", timestamp_of(p.last_modified_ms))
                       .set("ETag", p.etag)
                       .set("Size", static_cast<int64_t>(p.size));
-    if (algorithm && p.checksum) entry.set(algorithm->member, *p.checksum);
+    if (part_digest(p, algorithm)) entry.set(algorithm.member, *p.checksum);
     list.push_back(std::move(entry));
   }
   Result result;

@@ -261,10 +261,11 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
 // Reads the request body into a new blob while computing its MD5 and one flexible checksum, and
 // verifies Content-MD5, the x-amz-checksum-* header or aws-chunked trailer and
 // x-amz-sdk-checksum-algorithm. The checksum algorithm is the client's, else default_algorithm
-// (nullptr: none). precheck runs after the headers are validated and before any byte is read.
+// (nullptr: none), which also_default computes as well beside a client's other one. precheck
+// runs after the headers are validated and before any byte is read.
 S3Service::Received S3Service::receive_body(
     CallContext& context, const Value& input,
-    const std::function<const s3::ChecksumAlgorithm*()>& precheck) {
+    const std::function<const s3::ChecksumAlgorithm*()>& precheck, bool also_default) {
   // Content-MD5 must be the base64 of 16 bytes.
   std::optional<std::string> expected_md5;
   if (std::optional<std::string> content_md5 = input.get_string("ContentMD5")) {
@@ -304,6 +305,9 @@ S3Service::Received S3Service::receive_body(
   bool from_client = algorithm != nullptr;
   const s3::ChecksumAlgorithm* default_algorithm = precheck ? precheck() : nullptr;
   if (!algorithm) algorithm = default_algorithm;
+  std::optional<Hasher> default_hasher;  // the default algorithm beside the client's
+  if (also_default && default_algorithm && default_algorithm != algorithm)
+    default_hasher.emplace(default_algorithm->hasher);
 
   // Stream the body into a blob, hashing as it goes.
   std::unique_ptr<BlobStore::Writer> writer;
@@ -324,6 +328,7 @@ S3Service::Received S3Service::receive_body(
     writer->write(bytes);
     if (!md5_background) md5_hasher.update(bytes);
     checksum_hasher.update(bytes);
+    if (default_hasher) default_hasher->update(bytes);
     size += bytes.size();
   };
   if (context.body) {
@@ -374,6 +379,9 @@ S3Service::Received S3Service::receive_body(
   received.size = size;
   received.md5 = std::move(md5);
   received.algorithm = algorithm;
+  if (default_hasher) received.default_checksum = default_hasher->finish();
+  else if (default_algorithm && algorithm == default_algorithm)
+    received.default_checksum = checksum;
   if (algorithm) received.checksum = std::move(checksum);
   received.from_client = from_client;
   return received;

@@ -91,11 +91,14 @@ class S3Service : public Service {
     const s3::ChecksumAlgorithm* algorithm = nullptr;
     std::string checksum;  // raw digest of `algorithm`
     bool from_client = false;
+    std::string default_checksum;  // raw digest of precheck's algorithm, when computed
   };
   // `precheck` runs once the headers are validated, before the body is read; it returns the
-  // algorithm to compute when the client sends no checksum (nullptr: none).
+  // algorithm to compute when the client sends no checksum (nullptr: none). With also_default
+  // that algorithm is computed too when the client sends a checksum of another one.
   Received receive_body(CallContext& context, const Value& input,
-                        const std::function<const s3::ChecksumAlgorithm*()>& precheck);
+                        const std::function<const s3::ChecksumAlgorithm*()>& precheck,
+                        bool also_default = false);
 
   // Throws InvalidArgument when input[member] is present and not in the enum of shape_name.
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,

@@ -323,6 +323,8 @@ class MultipartChecksumTests(IntegrityCase):
                 self.assertEqual(head["Checksum" + algorithm], expected)
                 self.assertEqual(head["ChecksumType"], "COMPOSITE")
                 self.assertEqual(head["ContentLength"], sum(map(len, parts)))
+                # The client's algorithm replaces S3's default CRC64NVME.
+                self.assertNotIn("ChecksumCRC64NVME", head)
                 # GetObject of a composite object: botocore skips validating "-N" values.
                 got = self.s3.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
                 self.assertEqual(got["Body"].read(), b"".join(parts))
@@ -482,6 +484,91 @@ class FullObjectChecksumTests(IntegrityCase):
                                   for p in attrs["ObjectParts"]["Parts"]],
                                  [checksum(algorithm, p) for p in parts])
 
+    def test_upload_without_algorithm_gets_the_default_crc64nvme(self):
+        # An upload created without ChecksumAlgorithm gets S3's default: each part's CRC64NVME
+        # (ListParts, GetObjectAttributes) and the object's FULL_OBJECT CRC64NVME of all its
+        # bytes, as a PutObject without a checksum does. Parts may still come with a client's
+        # checksum of another algorithm (botocore sends CRC32 by default): it is verified and
+        # echoed, the part's CRC64NVME computed beside it.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ObjectPart.html
+        #   (ChecksumCRC64NVME: "... or if the object was uploaded without a checksum (and
+        #   Amazon S3 added the default checksum, CRC64NVME, to the uploaded object)")
+        self.s3.put_object(Bucket=self.bucket, Key="source", Body=b"s" * (6 * MiB))
+        parts = [os.urandom(5 * MiB) + b"odd", b"s" * (5 * MiB + 7), os.urandom(5 * MiB),
+                 b"the last part"]
+        whole = b"".join(parts)
+        up = self.s3.create_multipart_upload(Bucket=self.bucket, Key="default")
+        self.assertNotIn("ChecksumAlgorithm", up)
+        self.assertNotIn("ChecksumType", up)
+        upload_id = up["UploadId"]
+        r1 = self.upload("default", upload_id, 1, parts[0])  # no checksum at all
+        self.assertEqual(r1["ChecksumCRC64NVME"], checksum("CRC64NVME", parts[0]))
+        r2 = self.s3.upload_part_copy(
+            Bucket=self.bucket, Key="default", UploadId=upload_id, PartNumber=2,
+            CopySource={"Bucket": self.bucket, "Key": "source"},
+            CopySourceRange="bytes=0-%d" % (len(parts[1]) - 1))["CopyPartResult"]
+        self.assertEqual(r2["ChecksumCRC64NVME"], checksum("CRC64NVME", parts[1]))
+        r3 = self.s3.upload_part(Bucket=self.bucket, Key="default", UploadId=upload_id,
+                                 PartNumber=3, Body=parts[2], ChecksumAlgorithm="SHA256")
+        self.assertEqual(r3["ChecksumSHA256"], checksum("SHA256", parts[2]))
+        sent = []
+        record = lambda request, **_: sent.append(dict(request.headers))
+        self.s3.meta.events.register("before-send.s3.UploadPart", record)
+        try:
+            r4 = self.s3.upload_part(Bucket=self.bucket, Key="default", UploadId=upload_id,
+                                     PartNumber=4, Body=parts[3])
+        finally:
+            self.s3.meta.events.unregister("before-send.s3.UploadPart", record)
+        self.assertTrue([h for h in sent[0] if h.lower() == "x-amz-checksum-crc32"])
+        self.assertEqual(r4["ChecksumCRC32"], checksum("CRC32", parts[3]))
+        part_crcs = [checksum("CRC64NVME", p) for p in parts]
+        listed = self.s3.list_parts(Bucket=self.bucket, Key="default", UploadId=upload_id)
+        self.assertEqual([p["ChecksumCRC64NVME"] for p in listed["Parts"]], part_crcs)
+        for p in listed["Parts"]:
+            self.assertFalse({"ChecksumCRC32", "ChecksumSHA256"} & set(p))
+        self.assertNotIn("ChecksumAlgorithm", listed)
+
+        expected = checksum("CRC64NVME", whole)
+        done = [{"PartNumber": n, "ETag": r["ETag"]} for n, r in enumerate((r1, r2, r3, r4), 1)]
+        completed = self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="default", UploadId=upload_id,
+            MultipartUpload={"Parts": done})
+        self.assertEqual((completed["ChecksumCRC64NVME"], completed["ChecksumType"]),
+                         (expected, "FULL_OBJECT"))
+        head = self.s3.head_object(Bucket=self.bucket, Key="default", ChecksumMode="ENABLED")
+        self.assertEqual((head["ChecksumCRC64NVME"], head["ChecksumType"]),
+                         (expected, "FULL_OBJECT"))
+        self.assertTrue(head["ETag"].endswith('-4"'))
+        got = self.s3.get_object(Bucket=self.bucket, Key="default", ChecksumMode="ENABLED")
+        self.assertEqual(got["ChecksumCRC64NVME"], expected)
+        self.assertEqual(got["Body"].read(), whole)
+        attrs = self.s3.get_object_attributes(Bucket=self.bucket, Key="default",
+                                              ObjectAttributes=["Checksum", "ObjectParts"])
+        self.assertEqual(attrs["Checksum"], {"ChecksumCRC64NVME": expected,
+                                             "ChecksumType": "FULL_OBJECT"})
+        self.assertEqual([p["ChecksumCRC64NVME"] for p in attrs["ObjectParts"]["Parts"]],
+                         part_crcs)
+
+    def test_default_crc64nvme_checks_given_part_checksums(self):
+        # On an upload without an algorithm, a CompletedPart's ChecksumCRC64NVME must be the
+        # part's (InvalidPart otherwise, the upload intact); a whole-object checksum sent with
+        # Complete is refused, the client having chosen no algorithm.
+        data = b"one small part"
+        up = self.s3.create_multipart_upload(Bucket=self.bucket, Key="given")["UploadId"]
+        etag = self.upload("given", up, 1, data)["ETag"]
+        complete = lambda part, **kw: self.s3.complete_multipart_upload(
+            Bucket=self.bucket, Key="given", UploadId=up,
+            MultipartUpload={"Parts": [dict(part, PartNumber=1, ETag=etag)]}, **kw)
+        self.assertClientError(lambda: complete({"ChecksumCRC64NVME": checksum("CRC64NVME", b"x")}),
+                               "InvalidPart", 400)
+        error = self.assertClientError(
+            lambda: complete({}, ChecksumCRC64NVME=checksum("CRC64NVME", data)),
+            "InvalidRequest", 400)
+        self.assertIn("expected checksum Type: null", error["Error"]["Message"])
+        self.assertMissing("given")
+        done = complete({"ChecksumCRC64NVME": checksum("CRC64NVME", data)})
+        self.assertEqual(done["ChecksumCRC64NVME"], checksum("CRC64NVME", data))
+
     def test_wrong_full_object_checksum_is_bad_digest(self):
         # A full-object checksum in Complete that is not the object's: 400 BadDigest, no object,
         # the upload intact; Complete without one computes it. Part checksums in the
@@ -637,10 +724,11 @@ class ObjectAttributesTests(IntegrityCase):
         head = self.s3.head_object(Bucket=self.bucket, Key="mp", ChecksumMode="ENABLED")
         self.assertEqual(head["ChecksumSHA256"], completed["ChecksumSHA256"])
 
-    def test_multipart_without_checksums_lists_no_parts(self):
-        # Without additional checksums a general purpose bucket returns no Part elements, only
-        # the part count.
+    def test_multipart_without_algorithm_lists_default_part_checksums(self):
+        # An upload without an algorithm gets S3's default CRC64NVME on each part, so its parts
+        # are listed with it (without any checksum they would not be).
         # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributesParts.html
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ObjectPart.html
         upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key="plain")
         r = self.s3.upload_part(Bucket=self.bucket, Key="plain", UploadId=upload["UploadId"],
                                 PartNumber=1, Body=b"only part")
@@ -650,7 +738,8 @@ class ObjectAttributesTests(IntegrityCase):
         op = self.s3.get_object_attributes(Bucket=self.bucket, Key="plain",
                                            ObjectAttributes=["ObjectParts"])["ObjectParts"]
         self.assertEqual(op["TotalPartsCount"], 1)
-        self.assertNotIn("Parts", op)
+        self.assertEqual(op["Parts"], [{"PartNumber": 1, "Size": 9,
+                                        "ChecksumCRC64NVME": checksum("CRC64NVME", b"only part")}])
 
     def test_errors(self):
         # Unknown attribute names are InvalidArgument; a missing key is NoSuchKey (404); a
