@@ -288,3 +288,51 @@ TEST_CASE("sdb store: a page of a predicate most items match reads about a page 
   CHECK(seen == expected);
   CHECK(pages == 15);
 }
+
+TEST_CASE("sdb store: a database of schema version 1 upgrades with its counters and values") {
+  // Version 1's tables exactly as the first release created them, filled as it filled them;
+  // migration 2 must derive the usage counters and value prefixes from those rows.
+  Database db{ephemeral()};
+  db.migrate("sdb", {R"sql(
+CREATE TABLE sdb_domains(id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+  region TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE UNIQUE INDEX sdb_domains_by_name ON sdb_domains(account, region, name);
+CREATE TABLE sdb_items(id INTEGER PRIMARY KEY AUTOINCREMENT, domain_id INTEGER NOT NULL,
+  name TEXT NOT NULL);
+CREATE UNIQUE INDEX sdb_items_by_name ON sdb_items(domain_id, name);
+CREATE TABLE sdb_attributes(id INTEGER PRIMARY KEY AUTOINCREMENT, domain_id INTEGER NOT NULL,
+  item_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL);
+CREATE UNIQUE INDEX sdb_attributes_by_item ON sdb_attributes(item_id, name, value);
+CREATE INDEX sdb_attributes_by_value ON sdb_attributes(domain_id, name, value, item_id);
+)sql"});
+  const std::string long_a = std::string(70, 'x') + "a", long_b = std::string(70, 'x') + "b";
+  db.write([&](Connection& c) {
+    c.exec("INSERT INTO sdb_domains VALUES (1, '000000000000', 'us-east-1', 'old', 5)");
+    c.exec("INSERT INTO sdb_items VALUES (1, 1, 'i1'), (2, 1, 'item2')");
+    c.prepare("INSERT INTO sdb_attributes(domain_id, item_id, name, value) VALUES "
+              "(1, 1, 'color', 'red'), (1, 1, 'note', ?), (1, 2, 'note', ?), "
+              "(1, 2, 'city', 'Zürich'), (1, 2, 'empty', '')")
+        .bind_all(long_a, long_b)
+        .run();
+  });
+  migrate(db);
+  DomainStats st = db.read([&](Connection& c) { return domain_stats(c, 1); });
+  CHECK(st.item_count == 2);
+  CHECK(st.item_names_bytes == 2 + 5);
+  CHECK(st.attribute_name_count == 4);                    // color, note, city, empty
+  CHECK(st.attribute_names_bytes == 5 + 4 + 4 + 5);
+  CHECK(st.attribute_value_count == 5);
+  CHECK(st.attribute_values_bytes == 3 + 71 + 71 + 7 + 0);  // "Zürich" is 7 UTF-8 bytes
+  auto select = [&](const std::string& expression) {
+    SelectQuery q = parse_select(expression);
+    return names(db.read([&](Connection& c) {
+      return run_query(c, 1, q.where ? &*q.where : nullptr, q.order, std::nullopt, 100, false,
+                       nullptr, nullptr);
+    }));
+  };
+  CHECK(select("select * from old where note = '" + long_b + "'") == "item2");
+  CHECK(select("select * from old where note > '" + long_a + "'") == "item2");
+  CHECK(select("select * from old where city = 'Zürich'") == "item2");
+  CHECK(select("select * from old where empty = ''") == "item2");
+  CHECK(select("select * from old where color is not null") == "i1");
+}
