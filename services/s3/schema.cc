@@ -473,10 +473,12 @@ void walk_keys(Connection& c, const std::string& select, const char* order, int 
 }
 
 // Appends to a page of at most max_entries entries; false (and truncated) once it is full.
+// A page of zero entries is complete, not truncated, as AWS answers max-keys=0: there is no last
+// entry to continue after, so a truncated one would send paginators round for ever.
 template <typename Page, typename Entry>
 bool add_entry(Page& page, size_t max_entries, Entry entry) {
   if (page.entries.size() == max_entries) {
-    page.truncated = true;
+    page.truncated = max_entries > 0;
     return false;
   }
   page.entries.push_back(std::move(entry));

@@ -89,6 +89,29 @@ class ListingTests(S3Case):
         self.assertEqual([c["Key"] for c in rest["Contents"]], ["c"])
         self.assertFalse(rest["IsTruncated"])
 
+    def test_zero_max_keys_is_an_empty_complete_page(self):
+        # AWS answers max-keys=0 (and max-uploads=0) with no entries, IsTruncated false and no
+        # marker or token, so a paginator stops instead of asking again for ever.
+        b = self.bucket()
+        for key in ["a", "b/c"]:
+            self.s3.put_object(Bucket=b, Key=key, Body=b"x")
+            self.s3.create_multipart_upload(Bucket=b, Key=key)
+        v1 = self.s3.list_objects(Bucket=b, MaxKeys=0)
+        self.assertNotIn("Contents", v1)
+        self.assertFalse(v1["IsTruncated"])
+        self.assertNotIn("NextMarker", v1)
+        v2 = self.s3.list_objects_v2(Bucket=b, MaxKeys=0, Delimiter="/")
+        self.assertEqual(v2["KeyCount"], 0)
+        self.assertFalse(v2["IsTruncated"])
+        self.assertNotIn("NextContinuationToken", v2)
+        versions = self.s3.list_object_versions(Bucket=b, MaxKeys=0)
+        self.assertFalse(versions["IsTruncated"])
+        self.assertNotIn("Versions", versions)
+        uploads = self.s3.list_multipart_uploads(Bucket=b, MaxUploads=0)
+        self.assertFalse(uploads["IsTruncated"])
+        self.assertNotIn("Uploads", uploads)
+        self.assertNotIn("NextKeyMarker", uploads)
+
 
 class ObjectTests(S3Case):
     def test_delete_objects(self):
