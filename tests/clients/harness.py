@@ -20,6 +20,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -37,6 +38,19 @@ SECOND_ACCOUNT_ID = "111111111111"
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+def unique(prefix):
+    """A name no other test run uses: <prefix>-<10 hex digits>."""
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def boto3_client(server, service, key=ACCESS_KEY, secret=SECRET_KEY, region="us-east-1",
+                 **kwargs):
+    """A boto3 client of `service` pointed at `server` (the machine's python3 only)."""
+    import boto3  # imported here: the boto 2 tests run under an interpreter without it
+    return boto3.client(service, endpoint_url=server.endpoint, region_name=region,
+                        aws_access_key_id=key, aws_secret_access_key=secret, **kwargs)
 
 
 def nimbus_binary():

@@ -5,22 +5,17 @@ Each test names the behaviour of the DynamoDB API reference / developer guide it
 """
 import decimal
 import unittest
-import uuid
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from harness import ACCESS_KEY, SECRET_KEY, SECOND_ACCESS_KEY, SECOND_SECRET_KEY, Nimbus
+from harness import ACCESS_KEY, Nimbus, SECOND_ACCESS_KEY, SECOND_SECRET_KEY, SECRET_KEY, unique
 
 
 def session_kwargs(server, key=ACCESS_KEY, secret=SECRET_KEY):
     return dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=key,
                 aws_secret_access_key=secret)
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
 class DynamoDbBoto3Tests(unittest.TestCase):

@@ -9,23 +9,16 @@ import time
 import unittest
 import uuid
 
-import boto3
 from botocore.exceptions import ClientError
 
-from harness import ACCESS_KEY, SECRET_KEY, Nimbus
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+from harness import boto3_client, Nimbus, unique
 
 
 class DynamoDbExtrasTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Nimbus()
-        cls.client = boto3.client("dynamodb", endpoint_url=cls.server.endpoint,
-                                  region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
-                                  aws_secret_access_key=SECRET_KEY)
+        cls.client = boto3_client(cls.server, "dynamodb")
 
     @classmethod
     def tearDownClass(cls):

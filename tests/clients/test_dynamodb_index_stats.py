@@ -15,11 +15,10 @@ import os
 import sqlite3
 import time
 import unittest
-import uuid
 
 import boto3
 
-from harness import ACCESS_KEY, SECRET_KEY, Nimbus
+from harness import ACCESS_KEY, Nimbus, SECRET_KEY, unique
 
 # name -> (hash, range or None, projection type, non-key attributes)
 INDEXES = {
@@ -61,10 +60,6 @@ def expected_stats(items, name, definition=None):
         count += 1
         size += item_size(projected)
     return count, size
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 
 
 class DynamoDbIndexStatsTests(unittest.TestCase):

@@ -7,23 +7,17 @@ GetRecords, Record, StreamRecord, Identity), and the developer guide's "Change d
 DynamoDB Streams" ("no stream record when an item is not modified", "24 hours", "disabling a
 stream") and "Working with TTL" ("userIdentity" of TTL deletions).
 """
-import re
 import threading
 import time
 import unittest
-import uuid
 from datetime import datetime
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import (ACCESS_KEY, ACCOUNT_ID, SECOND_ACCESS_KEY, SECOND_SECRET_KEY, SECRET_KEY,
-                     Nimbus)
-
-
-def unique(prefix):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+from harness import (ACCESS_KEY, ACCOUNT_ID, Nimbus, SECOND_ACCESS_KEY, SECOND_SECRET_KEY,
+                     SECRET_KEY, unique)
 
 
 class DynamoDbStreamsTests(unittest.TestCase):
