@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 import uuid
@@ -182,3 +183,16 @@ class Nimbus:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class sharing one server (cls.server), started before its first test and closed
+    after its last; subclasses add their clients in setUpClass after calling super()."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Nimbus()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()

@@ -13,18 +13,14 @@ import unittest
 import uuid
 
 
-from harness import boto3_client, Nimbus, unique
+from harness import boto3_client, ServerTestCase, unique
 
 
-class DynamoDbCapacityTests(unittest.TestCase):
+class DynamoDbCapacityTests(ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Nimbus()
+        super().setUpClass()
         cls.client = boto3_client(cls.server, "dynamodb")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
 
     def setUp(self):
         # GSI "gsi" on gk projecting INCLUDE [proj]; LSI "lsi" on (pk, lk), KEYS_ONLY.

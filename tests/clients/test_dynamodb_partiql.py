@@ -11,18 +11,14 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from harness import boto3_client, Nimbus, unique
+from harness import boto3_client, ServerTestCase, unique
 
 
-class DynamoDbPartiqlTests(unittest.TestCase):
+class DynamoDbPartiqlTests(ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Nimbus()
+        super().setUpClass()
         cls.client = boto3_client(cls.server, "dynamodb")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
 
     def create(self, with_range=True, **extra):
         name = unique("pq")
