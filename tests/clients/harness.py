@@ -185,6 +185,17 @@ class Nimbus:
         return False
 
 
+def dynamodb_keys(range_type=None):
+    """KeySchema and AttributeDefinitions of a table keyed by the string `pk`, and by `sk` of
+    range_type ("S", "N" or "B") when given."""
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    defs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_type:
+        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        defs.append({"AttributeName": "sk", "AttributeType": range_type})
+    return keys, defs
+
+
 class ServerTestCase(unittest.TestCase):
     """A test class sharing one server (cls.server), started before its first test and closed
     after its last; subclasses add their clients in setUpClass after calling super()."""

@@ -10,7 +10,7 @@ import unittest
 
 import boto3
 
-from harness import Nimbus, ACCESS_KEY, SECRET_KEY, nimbus_binary
+from harness import ACCESS_KEY, SECRET_KEY, ServerTestCase, nimbus_binary
 
 
 def bench_binary():
@@ -20,14 +20,7 @@ def bench_binary():
     return path
 
 
-class BenchSmoke(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Nimbus()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.close()
+class BenchSmoke(ServerTestCase):
 
     def run_bench(self, *args):
         cmd = [bench_binary(), "--endpoint", self.server.endpoint, "--access-key", ACCESS_KEY,

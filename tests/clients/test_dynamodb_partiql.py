@@ -11,7 +11,7 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from harness import boto3_client, ServerTestCase, unique
+from harness import boto3_client, dynamodb_keys, ServerTestCase, unique
 
 
 class DynamoDbPartiqlTests(ServerTestCase):
@@ -22,11 +22,7 @@ class DynamoDbPartiqlTests(ServerTestCase):
 
     def create(self, with_range=True, **extra):
         name = unique("pq")
-        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        defs = [{"AttributeName": "pk", "AttributeType": "S"}]
-        if with_range:
-            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
-            defs.append({"AttributeName": "sk", "AttributeType": "N"})
+        keys, defs = dynamodb_keys("N" if with_range else None)
         defs += extra.pop("extra_defs", [])
         self.client.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=defs,
                                  BillingMode="PAY_PER_REQUEST", **extra)

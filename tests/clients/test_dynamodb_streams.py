@@ -16,8 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import (ACCESS_KEY, ACCOUNT_ID, Nimbus, SECOND_ACCESS_KEY, SECOND_SECRET_KEY,
-                     SECRET_KEY, unique)
+from harness import (ACCESS_KEY, ACCOUNT_ID, dynamodb_keys, Nimbus, SECOND_ACCESS_KEY,
+                     SECOND_SECRET_KEY, SECRET_KEY, unique)
 
 
 class DynamoDbStreamsTests(unittest.TestCase):
@@ -41,11 +41,7 @@ class DynamoDbStreamsTests(unittest.TestCase):
     # -- helpers ---------------------------------------------------------------------------
     def create(self, view="NEW_AND_OLD_IMAGES", range_key=False):
         name = unique("str")
-        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        defs = [{"AttributeName": "pk", "AttributeType": "S"}]
-        if range_key:
-            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
-            defs.append({"AttributeName": "sk", "AttributeType": "N"})
+        keys, defs = dynamodb_keys("N" if range_key else None)
         r = self.ddb.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=defs,
                                   BillingMode="PAY_PER_REQUEST",
                                   StreamSpecification={"StreamEnabled": True,
