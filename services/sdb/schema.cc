@@ -245,6 +245,23 @@ struct Candidate {
   std::string name;
 };
 
+// How many items run_query() walks in name order before it takes the index's candidates.
+int64_t walk_length(int64_t limit) { return std::clamp<int64_t>(4 * (limit + 1), 100, 10000); }
+
+// Whether the index plan yields at least `n` rows: only then is the name-order walk worth it; a
+// selective predicate goes straight to its few candidates, so its cost follows the result, not
+// the domain. Counting stops at n rows.
+bool index_matches_reach(Connection& c, const std::string& plan,
+                         const std::vector<std::string>& binds, int64_t domain_id, int64_t n) {
+  Statement s(c.handle(), "SELECT count(*) FROM (SELECT 1 FROM (" + plan + ") LIMIT ?" +
+                              std::to_string(binds.size() + 2) + ")");
+  s.bind(1, domain_id);
+  int index = 2;
+  for (const std::string& b : binds) s.bind(index++, b);
+  s.bind(index, n);
+  return s.step() && s.column_int(0) >= n;
+}
+
 bool default_order(const SortOrder& order) {
   return !order.active() || (order.item_name && !order.descending);
 }
@@ -500,16 +517,18 @@ QueryPage run_query(Connection& c, int64_t domain_id, const Condition* where,
   Planner planner;
   if (where) plan = planner.plan(*where);
 
-  // Item-name order over one attribute's predicate, which may match most of the domain: first
-  // walk up to `walk` items in name order, testing those the index says have a value in range,
-  // as most pages of an unselective query end there; otherwise the full candidate set (every
-  // index match, sorted by name) continues after the walk.
+  // Item-name order over one attribute's predicate that matches at least `walk` index rows (so
+  // it may match most of the domain): first walk up to `walk` items in name order, testing
+  // those the index says have a value in range, as most pages of an unselective query end
+  // there; otherwise the full candidate set (every index match, sorted by name) continues after
+  // the walk. A predicate with fewer index rows takes its candidates directly.
   if (natural && plan && !count_only && limit > 0 && where->kind == Condition::Kind::Predicate &&
-      !where->item_name) {
+      !where->item_name &&
+      index_matches_reach(c, *plan, planner.binds, domain_id, walk_length(limit))) {
     st.used_index = true;
     Planner probe;
     std::string exists = probe.exists(*where);
-    const int64_t walk = std::clamp<int64_t>(4 * (limit + 1), 100, 10000);
+    const int64_t walk = walk_length(limit);
     const size_t n = probe.binds.size();
     Statement w(c.handle(), "SELECT id, name, EXISTS (" + exists +
                                 ") FROM (SELECT id, name FROM sdb_items WHERE domain_id = ?1 "

@@ -128,11 +128,13 @@ TEST_CASE("sdb store: a selective query on a large domain reads only the matchin
   CHECK(names(one) == "item12345");
   CHECK(eq.used_index);
   CHECK(eq.items_evaluated == 1);
+  CHECK(eq.items_read == 1);  // straight to the index's one candidate: no walk in name order
 
   QueryStats grouped;
   QueryPage group = f.select("select * from books where group = '7' limit 2500", {}, &grouped);
   CHECK(group.items.size() == 20);
   CHECK(grouped.items_evaluated == 20);
+  CHECK(grouped.items_read == 20);
 
   QueryStats both;  // intersection of two index scans
   f.select("select * from books where group = '7' and name like 'n1%'", {}, &both);
