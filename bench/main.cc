@@ -31,7 +31,7 @@ const std::vector<std::string>& operation_names() {
       "s3-put",       "s3-get",       "s3-head",      "s3-list",
       "s3-multipart", "sqs-send",     "sqs-send-batch", "sqs-receive-delete",
       "sqs-longpoll-latency", "sns-publish", "sns-publish-only", "sdb-put",
-      "sdb-get",      "sdb-select",   "ddb-put",      "ddb-get",
+      "sdb-get",      "sdb-select",   "sdb-select-selective",   "ddb-put",      "ddb-get",
       "ddb-query",    "ddb-batch-write", "s3-put-stream", "s3-get-stream"};
   return names;
 }

@@ -1,7 +1,8 @@
 // nimbus-bench's SimpleDB and DynamoDB operations.
 //  - SimpleDB (Query protocol, SigV2 HmacSHA256, as boto 2 signs it): sdb-put (PutAttributes of
 //    one --size attribute on a new item), sdb-get (GetAttributes of a seeded item), sdb-select
-//    (Select of the --seed-items seeded items).
+//    (Select of the --seed-items seeded items), sdb-select-selective (Select of 10 items by an
+//    equality out of a domain of --seed-items items).
 //  - DynamoDB (JSON 1.0, SigV4): ddb-put (PutItem with a --size attribute), ddb-get (GetItem of
 //    a seeded item), ddb-query (Query of one partition's --seed-items items), ddb-batch-write
 //    (BatchWriteItem of 25 puts).
@@ -111,6 +112,60 @@ class SdbSelect : public SdbBase {
     }
     return u;
   }
+};
+
+// Select of kSelectiveResult items by an indexed equality out of a domain of --seed-items
+// items (seeded 25 per BatchPutAttributes): how Select's latency grows with the domain.
+constexpr int kSelectiveResult = 10;
+
+class SdbSelectSelective : public SdbBase {
+ public:
+  using SdbBase::SdbBase;
+  void setup(Session& s) override {
+    SdbBase::setup(s);
+    for (int first = 0; first < options_.seed_items; first += 25) {
+      QueryParams params = {{"Action", "BatchPutAttributes"}, {"DomainName", options_.name}};
+      int last = std::min(options_.seed_items, first + 25);
+      for (int i = first; i < last; ++i) {
+        std::string item = "Item." + std::to_string(i - first + 1) + ".";
+        params.emplace_back(item + "ItemName", "s-" + std::to_string(i));
+        params.emplace_back(item + "Attribute.1.Name", "grp");
+        params.emplace_back(item + "Attribute.1.Value", group(i / kSelectiveResult));
+        params.emplace_back(item + "Attribute.1.Replace", "true");
+        params.emplace_back(item + "Attribute.2.Name", "data");
+        params.emplace_back(item + "Attribute.2.Value", value_);
+        params.emplace_back(item + "Attribute.2.Replace", "true");
+      }
+      expect_ok(sdb(s, params), "BatchPutAttributes (seed)");
+    }
+    groups_ = std::max(1, options_.seed_items / kSelectiveResult);
+  }
+  UnitResult run(Session& s, int worker) override {
+    uint64_t g = (s.next() * 7919) % static_cast<uint64_t>(groups_);
+    const auto& r = sdb(s, {{"Action", "Select"},
+                            {"SelectExpression", "select * from `" + options_.name +
+                                                     "` where grp = '" + group(g) + "'"},
+                            {"ConsistentRead", "true"}});
+    if (!ok_status(r.status)) return failed(r);
+    UnitResult u;
+    u.bytes = r.body.size();
+    size_t items = 0;
+    for (size_t at = r.body.find("<Item>"); at != std::string::npos;
+         at = r.body.find("<Item>", at + 1))
+      ++items;
+    size_t expected = std::min<size_t>(kSelectiveResult, static_cast<size_t>(options_.seed_items));
+    if (items != expected) {
+      u.ok = false;
+      u.status = r.status;
+      u.error = "Select returned " + std::to_string(items) + " items, not " +
+                std::to_string(expected) + ": " + r.body.substr(0, 200);
+    }
+    return u;
+  }
+
+ private:
+  static std::string group(uint64_t g) { return "grp-" + std::to_string(g); }
+  int groups_ = 1;
 };
 
 // ---- DynamoDB ----------------------------------------------------------------------------
@@ -280,6 +335,7 @@ std::unique_ptr<Operation> make_database_operation(const std::string& name, cons
   if (name == "sdb-put") return std::make_unique<SdbPut>(o);
   if (name == "sdb-get") return std::make_unique<SdbGet>(o);
   if (name == "sdb-select") return std::make_unique<SdbSelect>(o);
+  if (name == "sdb-select-selective") return std::make_unique<SdbSelectSelective>(o);
   if (name == "ddb-put") return std::make_unique<DdbPut>(o);
   if (name == "ddb-get") return std::make_unique<DdbGet>(o);
   if (name == "ddb-query") return std::make_unique<DdbQuery>(o);
