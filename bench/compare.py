@@ -68,6 +68,13 @@ ALL_OPS = [
     ("sdb-put", "sdb-put", ["--size", "256"]),
     ("sdb-get", "sdb-get", ["--size", "256"]),
     ("sdb-select 100 items", "sdb-select", ["--size", "64"]),
+    # SimpleDB Select latency against the domain size: 10 matching items out of N.
+    ("sdb-select 10 of 1,000 items", "sdb-select-selective", ["--size", "64", "--seed-items",
+                                                              "1000"]),
+    ("sdb-select 10 of 10,000 items", "sdb-select-selective", ["--size", "64", "--seed-items",
+                                                               "10000"]),
+    ("sdb-select 10 of 100,000 items", "sdb-select-selective", ["--size", "64", "--seed-items",
+                                                                "100000"]),
     ("ddb-put 1 KiB", "ddb-put", ["--size", str(KIB)]),
     ("ddb-get", "ddb-get", ["--size", str(KIB)]),
     ("ddb-query 100 items", "ddb-query", ["--size", "128"]),
@@ -75,6 +82,8 @@ ALL_OPS = [
 ]
 # Run in the first round only (each is long), with the server's RSS sampled during the run.
 LARGE_TRANSFER_OPS = {"s3-put 1 GiB stream", "s3-get 1 GiB stream"}
+# nimbus only (no peer has a Select), in the first round only (the seeding is long).
+SELECT_SCALING_OPS = {l for l, o, _ in ALL_OPS if o == "sdb-select-selective"}
 # The nginx ceiling: static files at the same path s3-get asks for.
 NGINX_OPS = {"s3-get 1 KiB", "s3-get 1 MiB"}
 
@@ -460,7 +469,9 @@ def main():
                     if (s.name, label) in unsupported:
                         continue
                     large = label in LARGE_TRANSFER_OPS
-                    if large and r > 0:
+                    if (large or label in SELECT_SCALING_OPS) and r > 0:
+                        continue
+                    if label in SELECT_SCALING_OPS and s.kind != "nimbus":
                         continue
                     res = run_bench(args, s, op, extra, bench_cpus, duration, warmup, large)
                     report["runs"].setdefault(s.name, {}).setdefault(label, []).append(res)

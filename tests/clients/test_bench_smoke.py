@@ -1,6 +1,7 @@
 """Smoke test of nimbus-bench (bench/): runs it for 2 seconds against a fresh nimbus for S3 PUT
 and GET and checks the run is valid (zero errors, some requests) and its JSON is well formed;
-checks that sns-publish-only's end-of-run delivery count catches a missing or an extra message.
+checks that sns-publish-only's end-of-run delivery count catches a missing or an extra message,
+and that sdb-select-selective refuses a Select with the wrong number of items.
 The bench binary sits next to $NIMBUS_BIN in the build directory."""
 import json
 import os
@@ -49,6 +50,29 @@ class BenchSmoke(ServerTestCase):
 
     def test_s3_get(self):
         self.check_valid("s3-get")
+
+    def test_sdb_select_selective(self):
+        # Seeds 60 items in groups of 10; every Select must return exactly its group's 10.
+        code, out, err = self.run_bench("--operation", "sdb-select-selective", "--duration", "1",
+                                        "--warmup", "0", "--connections", "2", "--size", "64",
+                                        "--seed-items", "60", "--name", "smoke-selective")
+        self.assertEqual(code, 0, out + err)
+        result = json.loads(out)
+        self.assertEqual(result["status"], "ok", out)
+        self.assertEqual(result["errors"], 0)
+        self.assertGreater(result["requests"], 0)
+        # One more item joins group grp-0: its Selects now return 11 items, which the bench
+        # must report as errors rather than count as valid.
+        sdb = boto3.client("sdb", endpoint_url=self.server.endpoint, region_name="us-east-1",
+                           aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        sdb.put_attributes(DomainName="smoke-selective", ItemName="extra",
+                           Attributes=[{"Name": "grp", "Value": "grp-0", "Replace": True}])
+        code, out, err = self.run_bench("--operation", "sdb-select-selective", "--requests", "12",
+                                        "--warmup", "0", "--connections", "1", "--size", "64",
+                                        "--seed-items", "60", "--name", "smoke-selective")
+        result = json.loads(out)
+        self.assertGreater(result["errors"], 0, out)
+        self.assertIn("11 items, not 10", out)
 
     def test_server_cpu_over_the_measured_window(self):
         code, out, err = self.run_bench("--operation", "s3-head", "--duration", "1",
