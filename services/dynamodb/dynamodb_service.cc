@@ -1776,12 +1776,14 @@ Result query_or_scan(Ctx& x, bool is_query) {
       p.bytes += size;
       bool full = (limit && p.scanned >= *limit) || p.bytes >= kPageBytes;
       if (fetch_base) base_keys.emplace_back(s.column_blob(2), s.column_blob(3));
-      if (!e.filter || evaluate(*e.filter, item)) p.items.push_back(item);
-      else if (fetch_base) base_keys.pop_back();
-      if (full) {
+      bool kept = !e.filter || evaluate(*e.filter, item);
+      if (!kept && fetch_base) base_keys.pop_back();
+      if (full) {  // the page's last item: its key pages, so it is kept twice
+        if (kept) p.items.push_back(item);
         p.last = std::move(item);
         break;
       }
+      if (kept) p.items.push_back(std::move(item));
     }
     if (fetch_base)
       for (size_t i = 0; i < base_keys.size(); ++i)
