@@ -310,13 +310,46 @@ void put_index_row(Connection& c, const TableInfo& t, const IndexInfo& i, const 
       .run();
 }
 
-// Replaces the item at k (old -> neu; either may be absent) with its index rows and counters,
-// and appends the change to the table's stream (at `now`, by `origin`) in the same job.
+// The changes of item counts and sizes that store() makes, by table (idx '') and by index,
+// kept until flush() writes them: one UPDATE per table and per index, so a batch of writes
+// counts once at the end of its job rather than once per item.
+class Tally {
+ public:
+  void add(int64_t table_id, const std::string& idx, int64_t count, int64_t bytes) {
+    if (!count && !bytes) return;
+    Delta& d = deltas_[{table_id, idx}];
+    d.count += count;
+    d.bytes += bytes;
+  }
+  // Writes the changes (in the caller's write job) and forgets them.
+  void flush(Connection& c) {
+    for (const auto& [key, d] : deltas_) {
+      const auto& [table_id, idx] = key;
+      if (!idx.empty()) add_index_stats(c, table_id, idx, d.count, d.bytes);
+      else if (d.count || d.bytes)
+        c.prepare("UPDATE ddb_tables SET item_count = item_count + ?, size_bytes = size_bytes + "
+                  "? WHERE id = ?")
+            .bind_all(d.count, d.bytes, table_id)
+            .run();
+    }
+    deltas_.clear();
+  }
+
+ private:
+  struct Delta {
+    int64_t count = 0, bytes = 0;
+  };
+  std::map<std::pair<int64_t, std::string>, Delta> deltas_;
+};
+
+// Replaces the item at k (old -> neu; either may be absent) with its index rows, and appends
+// the change to the table's stream (at `now`, by `origin`) in the same job. The table's and the
+// indexes' counters change in `tally`, which the caller flushes before its job ends.
 // Returns the write units spent on the indexes: AWS charges the change to what an index stores,
 // so an entry added, removed or rewritten costs its size, a moved entry both, an unchanged one
 // (left as it is) nothing.
 Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
-            const std::optional<Item>& neu, EpochMillis now,
+            const std::optional<Item>& neu, EpochMillis now, Tally& tally,
             streams::Origin origin = streams::Origin::User) {
   streams::append(c, t, old, neu, now, origin);
   Units units;
@@ -334,8 +367,8 @@ Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::opt
           .bind_blob(5, k.pk).bind_blob(6, k.sk)
           .run();
     if (after) put_index_row(c, t, i, k, *after);
-    add_index_stats(c, t.id, i.name, int64_t{after.has_value()} - int64_t{before.has_value()},
-                    static_cast<int64_t>(after_size) - static_cast<int64_t>(before_size));
+    tally.add(t.id, i.name, int64_t{after.has_value()} - int64_t{before.has_value()},
+              static_cast<int64_t>(after_size) - static_cast<int64_t>(before_size));
     double u = in_place ? write_units(std::max(before_size, after_size))
                         : (before ? write_units(before_size) : 0) +
                               (after ? write_units(after_size) : 0);
@@ -359,11 +392,17 @@ Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::opt
         .bind(1, t.id).bind_blob(2, k.pk).bind_blob(3, k.sk)
         .run();
   }
-  if (count || bytes)
-    c.prepare("UPDATE ddb_tables SET item_count = item_count + ?, size_bytes = size_bytes + ? "
-              "WHERE id = ?")
-        .bind_all(count, bytes, t.id)
-        .run();
+  tally.add(t.id, "", count, bytes);
+  return units;
+}
+
+// store() of one item change, its counters written at once.
+Units store(Connection& c, const TableInfo& t, const KeyBytes& k, const std::optional<Item>& old,
+            const std::optional<Item>& neu, EpochMillis now,
+            streams::Origin origin = streams::Origin::User) {
+  Tally tally;
+  Units units = store(c, t, k, old, neu, now, tally, origin);
+  tally.flush(c);
   return units;
 }
 
@@ -1737,12 +1776,14 @@ Result query_or_scan(Ctx& x, bool is_query) {
       p.bytes += size;
       bool full = (limit && p.scanned >= *limit) || p.bytes >= kPageBytes;
       if (fetch_base) base_keys.emplace_back(s.column_blob(2), s.column_blob(3));
-      if (!e.filter || evaluate(*e.filter, item)) p.items.push_back(item);
-      else if (fetch_base) base_keys.pop_back();
-      if (full) {
+      bool kept = !e.filter || evaluate(*e.filter, item);
+      if (!kept && fetch_base) base_keys.pop_back();
+      if (full) {  // the page's last item: its key pages, so it is kept twice
+        if (kept) p.items.push_back(item);
         p.last = std::move(item);
         break;
       }
+      if (kept) p.items.push_back(std::move(item));
     }
     if (fetch_base)
       for (size_t i = 0; i < base_keys.size(); ++i)
@@ -1880,18 +1921,20 @@ Result batch_write_item(Ctx& x) {
   Value collections = Value::map();
   x.db.write([&](Connection& c) {
     std::map<int64_t, TablePtr> now;
+    Tally tally;
     for (Op& op : ops) {
       TablePtr& t = now[op.table->id];
       if (!t) t = current(c, op.table);
       std::optional<Item> old = get_row(c, t->id, op.key);
       if (op.item) check_index_keys(*t, *op.item);
       Units& u = units[t->name];
-      u += store(c, *t, op.key, old, op.item, x.clock.now_ms());
+      u += store(c, *t, op.key, old, op.item, x.clock.now_ms(), tally);
       u.table += write_units(std::max(op.item ? item_size(*op.item) : 0,
                                       old ? item_size(*old) : 0));
       if (metrics && has_collections(*t))
         collections[t->name].push_back(collection_metrics(c, *t, op.keys));
     }
+    tally.flush(c);
   });
   Result r;
   r.output = Value::map();
@@ -2056,6 +2099,7 @@ Result transact_write_items(Ctx& x) {
       throw e;
     }
     EpochMillis now = x.clock.now_ms();
+    Tally tally;
     for (size_t i = 0; i < ops.size(); ++i) {
       Op& op = ops[i];
       Units& units = spent[op.table->name];
@@ -2064,14 +2108,14 @@ Result transact_write_items(Ctx& x) {
         case Op::Check: break;
         case Op::Put:
           neu = op.item;
-          units += store(c, *op.table, op.bytes, olds[i], neu, now);
+          units += store(c, *op.table, op.bytes, olds[i], neu, now, tally);
           break;
         case Op::Delete:
-          if (olds[i]) units += store(c, *op.table, op.bytes, olds[i], std::nullopt, now);
+          if (olds[i]) units += store(c, *op.table, op.bytes, olds[i], std::nullopt, now, tally);
           break;
         case Op::Update:
           neu = updated_item(*op.table, op.key, olds[i], op.actions);
-          units += store(c, *op.table, op.bytes, olds[i], neu, now);
+          units += store(c, *op.table, op.bytes, olds[i], neu, now, tally);
           break;
       }
       // Twice a write's units on the table (prepare and commit; a check too, on the item it
@@ -2081,6 +2125,7 @@ Result transact_write_items(Ctx& x) {
       if (metrics && op.kind != Op::Check && has_collections(*op.table))
         collections[op.table->name].push_back(collection_metrics(c, *op.table, op.key));
     }
+    tally.flush(c);
   });
   Result r;
   r.output = Value::map();

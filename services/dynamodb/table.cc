@@ -53,6 +53,27 @@ CREATE TABLE ddb_index_stats(
 INSERT INTO ddb_index_stats(table_id, idx, item_count, size_bytes)
   SELECT DISTINCT table_id, idx, 0, -1 FROM ddb_items WHERE idx <> '';
 )sql",
+      // Version 3: ddb_items becomes a rowid table with its key as a unique index. As a
+      // WITHOUT ROWID table (an index b-tree, whose rows may keep at most ~1000 bytes of a
+      // 4 KiB page in place) every item over ~1 KB spilt into an overflow page of its own, so a
+      // 1 KiB put wrote two pages and a read or a Query followed a pointer per item; a table
+      // b-tree keeps rows of up to ~4 KB in place and the small key index stays dense.
+      R"sql(
+ALTER TABLE ddb_items RENAME TO ddb_items_v2;
+CREATE TABLE ddb_items(
+  table_id INTEGER NOT NULL,
+  idx TEXT NOT NULL,
+  pk BLOB NOT NULL,
+  sk BLOB NOT NULL,
+  tpk BLOB NOT NULL,
+  tsk BLOB NOT NULL,
+  item BLOB NOT NULL,
+  PRIMARY KEY(table_id, idx, pk, sk, tpk, tsk)
+);
+INSERT INTO ddb_items(table_id, idx, pk, sk, tpk, tsk, item)
+  SELECT table_id, idx, pk, sk, tpk, tsk, item FROM ddb_items_v2;
+DROP TABLE ddb_items_v2;
+)sql",
   };
   return scripts;
 }

@@ -3,6 +3,8 @@
 //
 //   ddb_tables(id, account, region, name, meta JSON, version, item_count, size_bytes)
 //   ddb_items(table_id, idx, pk, sk, tpk, tsk, item)   PRIMARY KEY(table_id, idx, pk, sk, tpk, tsk)
+//     (a rowid table: the key is a unique index, the item stays in the table row; see
+//     migration 3 in table.cc for why not WITHOUT ROWID)
 //   ddb_index_stats(table_id, idx, item_count, size_bytes)   PRIMARY KEY(table_id, idx)
 //
 // A base-table row has idx = '' and empty tpk/tsk; an index row has idx = the index name, pk/sk
