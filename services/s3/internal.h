@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -196,6 +197,31 @@ inline std::vector<BlobStore::Segment> slice_segments(const std::vector<BlobStor
     out.push_back({s.id, s.offset + (from - s_begin), to - from});
   }
   return out;
+}
+
+// Reads a copy of bytes held in memory (an inline object's range).
+class InlineBodySource : public BodySource {
+ public:
+  explicit InlineBodySource(std::string bytes) : bytes_(std::move(bytes)) {}
+  size_t read(char* buffer, size_t size) override {
+    size_t n = std::min(size, bytes_.size() - offset_);
+    std::copy_n(bytes_.data() + offset_, n, buffer);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::string bytes_;
+  size_t offset_ = 0;
+};
+
+// The bytes [first, first + length) of the object, from its row or its blobs (see
+// BlobStore::open for what a missing blob throws).
+inline std::unique_ptr<BodySource> open_body(const BlobStore& blobs, const ObjectRecord& o,
+                                             uint64_t first, uint64_t length) {
+  if (o.inline_body)
+    return std::make_unique<InlineBodySource>(o.inline_body->substr(first, length));
+  return blobs.open(slice_segments(o.segments, first, length));
 }
 
 inline std::vector<std::pair<std::string, std::string>> parse_tagging(const std::string& header) {

@@ -2,7 +2,7 @@
 // CopyObject (versioned source, COPY/REPLACE metadata and tagging directives,
 // x-amz-copy-source-if-*, copy onto itself), object tagging and GetObjectAttributes. A copy
 // shares the source's blob segments (blobs are reference-counted by their segment rows), so no
-// bytes are copied.
+// file is copied; a small source's inline bytes are copied into the new row.
 #include "common/encoding.h"
 #include "services/s3/internal.h"
 #include "services/s3/s3_service.h"

@@ -85,7 +85,8 @@ class S3Service : public Service {
                      const std::optional<std::string>& version_id, const CallContext& context);
 
   struct Received {
-    std::string blob_id;  // committed; empty for an empty body
+    std::string blob_id;  // committed; empty for an empty or an inline body
+    std::optional<std::string> inline_body;  // with may_inline: a body of 1..kMaxInlineBodyBytes
     uint64_t size = 0;
     std::string md5;  // raw digest
     const s3::ChecksumAlgorithm* algorithm = nullptr;
@@ -95,10 +96,11 @@ class S3Service : public Service {
   };
   // `precheck` runs once the headers are validated, before the body is read; it returns the
   // algorithm to compute when the client sends no checksum (nullptr: none). With also_default
-  // that algorithm is computed too when the client sends a checksum of another one.
+  // that algorithm is computed too when the client sends a checksum of another one. With
+  // may_inline a small body is returned in inline_body instead of being written to a blob.
   Received receive_body(CallContext& context, const Value& input,
                         const std::function<const s3::ChecksumAlgorithm*()>& precheck,
-                        bool also_default = false);
+                        bool also_default = false, bool may_inline = false);
 
   // Throws InvalidArgument when input[member] is present and not in the enum of shape_name.
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,
