@@ -307,8 +307,9 @@ std::optional<ObjectRecord> find_object(Connection& c, std::string_view bucket,
   if (!s.step()) return std::nullopt;
   std::optional<ObjectRecord> found = object_from_row(s);
   if (!s.column_is_null(34)) found->inline_body = s.column_blob(34);
-  s.reset();
-  // Only an object with bytes outside its row has segments.
+  // Only an object with bytes outside its row has segments. `s` stays unfinished until then:
+  // outside a write job that keeps the read transaction, so the segments are this row's even
+  // if an overwrite commits meanwhile.
   if (!found->inline_body && found->size > 0) load_segments(c, *found);
   return found;
 }
