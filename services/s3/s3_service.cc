@@ -208,7 +208,7 @@ Result S3Service::create_bucket(CallContext& context, const Value& input) {
   record.object_ownership = input.get_string("ObjectOwnership");
   record.acl = requested_acl(input, context.account.id).value_or("private");
 
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     std::optional<BucketRecord> existing = s3::find_bucket(c, name);
     if (existing) {
       if (existing->owner_id != record.owner_id) throw s3_errors::bucket_already_exists(name);
@@ -232,7 +232,7 @@ Result S3Service::head_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
   BucketRecord bucket =
       env_.db.read([&](Connection& c) {
-    return require_bucket(c, name, context, input, Access::Read);
+    return require_bucket(c, name, context, input, Access::Read, &buckets_);
   });
   Result result;
   result.output.set("BucketRegion", bucket.region);
@@ -242,7 +242,7 @@ Result S3Service::head_bucket(CallContext& context, const Value& input) {
 
 Result S3Service::delete_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
-  std::vector<std::string> freed = env_.db.write([&](Connection& c) {
+  std::vector<std::string> freed = write_bucket(name, [&](Connection& c) {
     require_bucket(c, name, context, input);
     if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
     // Uploads still in progress go with the bucket (their parts are nobody's objects).
@@ -472,7 +472,8 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
       context, input,
       [&] {
         env_.db.read([&](Connection& c) {
-          BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
+          BucketRecord bucket =
+              require_bucket(c, bucket_name, context, input, Access::Write, &buckets_);
           if (wants_lock && !bucket.object_lock)
             throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
         });
@@ -567,7 +568,8 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ObjectRecord object = env_.db.read([&](Connection& c) {
-      return require_object(c, bucket_name, key, version_id, context, input, Access::Read);
+      return require_object(c, bucket_name, key, version_id, context, input, Access::Read,
+                            &buckets_);
     });
     if (object.delete_marker) {
       ApiError error = version_id

@@ -9,13 +9,14 @@
 // what the bucket's or object's ACL grants (services/s3/acl.cc).
 //
 // Thread-safety: call() may run on many threads at once; all shared state is in the Database and
-// the BlobStore.
+// the BlobStore, except the BucketCache of committed bucket rows (services/s3/bucket_cache.h).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "services/s3/bucket_cache.h"
 #include "services/s3/rules.h"
 #include "services/s3/schema.h"
 #include "services/service.h"
@@ -32,6 +33,7 @@ class S3Service : public Service {
   Result call(CallContext& context, const Value& input) override;
   ApiError auth_error(const AuthError& error) const override;
   bool allows_anonymous() const override { return true; }
+  void reset() override { buckets_.clear(); }
 
  private:
   Result list_buckets(CallContext& context, const Value& input);
@@ -106,9 +108,22 @@ class S3Service : public Service {
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,
                   std::string_view header) const;
   void remove_blobs(const std::vector<std::string>& ids);
+  // Runs a write job that may change the row of bucket `name` (create, delete, ACL, versioning,
+  // config), then drops the cached row, whether the job committed or threw.
+  template <class F>
+  auto write_bucket(const std::string& name, F&& fn) {
+    struct Invalidate {
+      s3::BucketCache& cache;
+      const std::string& name;
+      ~Invalidate() { cache.invalidate(name); }
+    } invalidate{buckets_, name};
+    return env_.db.write(std::forward<F>(fn));
+  }
 
   ServiceEnv env_;
   const ServiceModel& model_;
+  // Committed bucket rows for the read paths (read() jobs only).
+  s3::BucketCache buckets_;
 };
 
 }  // namespace nimbus

@@ -104,6 +104,8 @@ struct ObjectRecord {
 };
 
 // ---- buckets --------------------------------------------------------------------------------
+// The writers of bucket rows (insert, set_*, delete) must run in S3Service::write_bucket, which
+// invalidates the bucket's cached row (services/s3/bucket_cache.h) after the job.
 std::optional<BucketRecord> find_bucket(Connection& c, std::string_view name);
 void insert_bucket(Connection& c, const BucketRecord& bucket);
 void set_bucket_acl(Connection& c, std::string_view name, std::string_view acl);

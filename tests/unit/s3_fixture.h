@@ -179,7 +179,7 @@ struct S3Fixture {
   return std::string(s3::kMaxInlineBodyBytes + 1, fill);
 }
 
-std::string md5_etag(const std::string& data) { return "\"" + hex_encode(md5(data)) + "\""; }
+[[maybe_unused]] std::string md5_etag(const std::string& data) { return "\"" + hex_encode(md5(data)) + "\""; }
 
 }  // namespace
 
