@@ -37,7 +37,7 @@ namespace nimbus::s3 {
 
 inline constexpr const char* kNullVersion = "null";
 // Objects up to this size (PutObject bodies) keep their bytes in their row (inline_body).
-inline constexpr uint64_t kMaxInlineBodyBytes = 64 * 1024;
+inline constexpr uint64_t kMaxInlineBodyBytes = 16 * 1024;
 
 // Applies the "s3" migrations.
 void migrate(Database& db);
