@@ -263,7 +263,7 @@ Result S3Service::put_bucket_acl(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
   // The bucket-owner-* ACLs are accepted on buckets too, where they mean the owner only.
   check_enum(input, "ACL", "ObjectCannedACL", "x-amz-acl");
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     BucketRecord bucket = require_bucket(c, name, context, input, Access::WriteAcp);
     std::optional<std::string> acl = requested_acl(input, bucket.owner_id);
     if (!acl)

@@ -55,7 +55,7 @@ Result S3Service::put_bucket_tagging(CallContext& context, const Value& input) {
     tags.emplace_back(std::move(k), std::move(v));
   }
   if (tags.size() > 50) throw s3_errors::invalid_tag("Bucket tag count cannot be greater than 50");
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     require_bucket(c, name, context, input, Access::Owner);
     s3::set_bucket_tags(c, name, tags);
   });
@@ -67,7 +67,7 @@ Result S3Service::put_bucket_tagging(CallContext& context, const Value& input) {
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketTagging.html
 Result S3Service::delete_bucket_tagging(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     require_bucket(c, name, context, input, Access::Owner);
     s3::set_bucket_tags(c, name, std::nullopt);
   });
@@ -95,7 +95,7 @@ Result S3Service::put_bucket_versioning(CallContext& context, const Value& input
                    "published schema");
   if (config->has("MFADelete") && config->string_or("MFADelete", "") == "Enabled")
     throw errors::not_implemented("PutBucketVersioning with MFA delete");
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     BucketRecord b = require_bucket(c, name, context, input, Access::Owner);
     if (b.object_lock && status == "Suspended")
       throw s3_errors::invalid_bucket_state(

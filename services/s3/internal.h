@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "common/encoding.h"
 #include "common/ids.h"
+#include "services/s3/bucket_cache.h"
 #include "services/s3/errors.h"
 #include "services/s3/rules.h"
 #include "services/s3/schema.h"
@@ -70,10 +72,13 @@ void describe_acl(const std::optional<std::string>& acl, const std::string& owne
 
 // The bucket, if the caller may use it: 404 NoSuchBucket when absent, 403 AccessDenied when the
 // bucket's ACL does not grant `access` or x-amz-expected-bucket-owner names someone else.
+// `committed`: look the bucket up there (only inside a Database::read() job; see BucketCache).
 inline BucketRecord require_bucket(Connection& c, const std::string& name,
                                    const CallContext& context, const Value& input,
-                                   Access access = Access::Owner) {
-  std::optional<BucketRecord> bucket = s3::find_bucket(c, name);
+                                   Access access = Access::Owner,
+                                   BucketCache* committed = nullptr) {
+  std::optional<BucketRecord> bucket =
+      committed ? committed->find(c, name) : s3::find_bucket(c, name);
   if (!bucket) throw s3_errors::no_such_bucket(name);
   if (!acl_allows(bucket->owner_id, bucket->acl, context, access))
     throw s3_errors::access_denied();
@@ -106,13 +111,15 @@ inline bool etag_matches(std::string_view condition, const std::string& etag) {
 // The object (current version, or version_id) if the caller may `access` it: 404 NoSuchBucket,
 // NoSuchKey / NoSuchVersion (403 AccessDenied instead when the caller could not list the bucket),
 // 403 AccessDenied when neither the bucket owner nor the object's ACL lets the caller in.
-// Delete markers are returned as they are (the caller decides on 404/405).
+// Delete markers are returned as they are (the caller decides on 404/405). `committed` as for
+// require_bucket.
 inline ObjectRecord require_object(Connection& c, const std::string& bucket_name,
                                    const std::string& key,
                                    const std::optional<std::string>& version_id,
                                    const CallContext& context, const Value& input,
-                                   Access access) {
-  std::optional<BucketRecord> bucket = s3::find_bucket(c, bucket_name);
+                                   Access access, BucketCache* committed = nullptr) {
+  std::optional<BucketRecord> bucket =
+      committed ? committed->find(c, bucket_name) : s3::find_bucket(c, bucket_name);
   if (!bucket) throw s3_errors::no_such_bucket(bucket_name);
   std::optional<std::string> expected = input.get_string("ExpectedBucketOwner");
   if (expected && *expected != bucket->owner_id) throw s3_errors::access_denied();
@@ -196,6 +203,31 @@ inline std::vector<BlobStore::Segment> slice_segments(const std::vector<BlobStor
     out.push_back({s.id, s.offset + (from - s_begin), to - from});
   }
   return out;
+}
+
+// Reads a copy of bytes held in memory (an inline object's range).
+class InlineBodySource : public BodySource {
+ public:
+  explicit InlineBodySource(std::string bytes) : bytes_(std::move(bytes)) {}
+  size_t read(char* buffer, size_t size) override {
+    size_t n = std::min(size, bytes_.size() - offset_);
+    std::copy_n(bytes_.data() + offset_, n, buffer);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::string bytes_;
+  size_t offset_ = 0;
+};
+
+// The bytes [first, first + length) of the object, from its row or its blobs (see
+// BlobStore::open for what a missing blob throws).
+inline std::unique_ptr<BodySource> open_body(const BlobStore& blobs, const ObjectRecord& o,
+                                             uint64_t first, uint64_t length) {
+  if (o.inline_body)
+    return std::make_unique<InlineBodySource>(o.inline_body->substr(first, length));
+  return blobs.open(slice_segments(o.segments, first, length));
 }
 
 inline std::vector<std::pair<std::string, std::string>> parse_tagging(const std::string& header) {

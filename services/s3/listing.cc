@@ -110,7 +110,7 @@ Result S3Service::list_objects(CallContext& context, const Value& input) {
   ListParams p = list_params(input);
   std::string marker = input.string_or("Marker", "");
   auto [bucket, page] = env_.db.read([&](Connection& c) {
-    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read);
+    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read, &buckets_);
     return std::make_pair(b, s3::list_objects(c, p.bucket, p.prefix, p.delimiter, marker,
                                               p.max_keys));
   });
@@ -140,7 +140,7 @@ Result S3Service::list_objects_v2(CallContext& context, const Value& input) {
   }
   bool fetch_owner = input.get_bool("FetchOwner").value_or(false);
   auto [bucket, page] = env_.db.read([&](Connection& c) {
-    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read);
+    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read, &buckets_);
     return std::make_pair(b, s3::list_objects(c, p.bucket, p.prefix, p.delimiter, after,
                                               p.max_keys));
   });
@@ -166,7 +166,7 @@ Result S3Service::list_object_versions(CallContext& context, const Value& input)
         "A version-id marker cannot be specified without a key marker.", "version-id-marker",
         version_marker);
   auto [bucket, page] = env_.db.read([&](Connection& c) {
-    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read);
+    BucketRecord b = require_bucket(c, p.bucket, context, input, Access::Read, &buckets_);
     return std::make_pair(b, s3::list_versions(c, p.bucket, p.prefix, p.delimiter, key_marker,
                                                version_marker, p.max_keys));
   });
@@ -226,7 +226,7 @@ Result S3Service::list_multipart_uploads(CallContext& context, const Value& inpu
   // Without a key marker the upload-id marker is ignored.
   std::string upload_marker = key_marker.empty() ? "" : input.string_or("UploadIdMarker", "");
   UploadPage page = env_.db.read([&](Connection& c) {
-    require_bucket(c, p.bucket, context, input, Access::Read);
+    require_bucket(c, p.bucket, context, input, Access::Read, &buckets_);
     return s3::list_uploads(c, p.bucket, p.prefix, p.delimiter, key_marker, upload_marker,
                             p.max_keys);
   });

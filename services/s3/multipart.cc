@@ -271,8 +271,7 @@ Result S3Service::upload_part_copy(CallContext& context, const Value& input) {
     length = b - a + 1;
   }
   // Copy the range into the part's own blob.
-  std::unique_ptr<BodySource> reader =
-      env_.blobs.open(slice_segments(src.segments, first, length));
+  std::unique_ptr<BodySource> reader = open_body(env_.blobs, src, first, length);
   std::unique_ptr<BlobStore::Writer> writer = env_.blobs.create();
   Hasher md5_hasher(Hasher::Algorithm::Md5);
   // The part gets a checksum of the upload's part algorithm, as an uploaded part does.

@@ -2,7 +2,7 @@
 // CopyObject (versioned source, COPY/REPLACE metadata and tagging directives,
 // x-amz-copy-source-if-*, copy onto itself), object tagging and GetObjectAttributes. A copy
 // shares the source's blob segments (blobs are reference-counted by their segment rows), so no
-// bytes are copied.
+// file is copied; a small source's inline bytes are copied into the new row.
 #include "common/encoding.h"
 #include "services/s3/internal.h"
 #include "services/s3/s3_service.h"
@@ -249,7 +249,8 @@ Result S3Service::get_object_tagging(CallContext& context, const Value& input) {
   std::string bucket_name = bucket_of(input), key = key_of(input);
   std::optional<std::string> version_id = input.get_string("VersionId");
   ObjectRecord o = env_.db.read([&](Connection& c) {
-    return require_object(c, bucket_name, key, version_id, context, input, Access::Read);
+    return require_object(c, bucket_name, key, version_id, context, input, Access::Read,
+                          &buckets_);
   });
   if (o.delete_marker)
     throw version_id ? s3_errors::method_not_allowed(context.http.method, "DeleteMarker")
@@ -339,7 +340,8 @@ Result S3Service::get_object_attributes(CallContext& context, const Value& input
   std::string bucket_name = bucket_of(input), key = key_of(input);
   std::optional<std::string> version_id = input.get_string("VersionId");
   ObjectRecord o = env_.db.read([&](Connection& c) {
-    return require_object(c, bucket_name, key, version_id, context, input, Access::Read);
+    return require_object(c, bucket_name, key, version_id, context, input, Access::Read,
+                          &buckets_);
   });
   if (o.delete_marker) {
     ApiError error = version_id ? s3_errors::method_not_allowed(context.http.method, "DeleteMarker")

@@ -5,7 +5,9 @@
 //
 // PutObject streams the body into a blob in 256 KiB chunks while hashing it (MD5 for the ETag,
 // one flexible checksum), verifies Content-MD5 and x-amz-checksum-*, commits the blob, then the
-// metadata in one write job, and removes the blob an overwrite replaced after that commit.
+// metadata in one write job, and removes the blob an overwrite replaced after that commit. A body
+// of at most kMaxInlineBodyBytes skips the blob: its bytes go into the object's row in that same
+// write job, and GetObject answers them from memory.
 #include "services/s3/s3_service.h"
 
 #include <algorithm>
@@ -206,7 +208,7 @@ Result S3Service::create_bucket(CallContext& context, const Value& input) {
   record.object_ownership = input.get_string("ObjectOwnership");
   record.acl = requested_acl(input, context.account.id).value_or("private");
 
-  env_.db.write([&](Connection& c) {
+  write_bucket(name, [&](Connection& c) {
     std::optional<BucketRecord> existing = s3::find_bucket(c, name);
     if (existing) {
       if (existing->owner_id != record.owner_id) throw s3_errors::bucket_already_exists(name);
@@ -230,7 +232,7 @@ Result S3Service::head_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
   BucketRecord bucket =
       env_.db.read([&](Connection& c) {
-    return require_bucket(c, name, context, input, Access::Read);
+    return require_bucket(c, name, context, input, Access::Read, &buckets_);
   });
   Result result;
   result.output.set("BucketRegion", bucket.region);
@@ -240,7 +242,7 @@ Result S3Service::head_bucket(CallContext& context, const Value& input) {
 
 Result S3Service::delete_bucket(CallContext& context, const Value& input) {
   std::string name = bucket_of(input);
-  std::vector<std::string> freed = env_.db.write([&](Connection& c) {
+  std::vector<std::string> freed = write_bucket(name, [&](Connection& c) {
     require_bucket(c, name, context, input);
     if (s3::bucket_has_objects(c, name)) throw s3_errors::bucket_not_empty(name);
     // Uploads still in progress go with the bucket (their parts are nobody's objects).
@@ -265,7 +267,8 @@ Result S3Service::delete_bucket(CallContext& context, const Value& input) {
 // runs after the headers are validated and before any byte is read.
 S3Service::Received S3Service::receive_body(
     CallContext& context, const Value& input,
-    const std::function<const s3::ChecksumAlgorithm*()>& precheck, bool also_default) {
+    const std::function<const s3::ChecksumAlgorithm*()>& precheck, bool also_default,
+    bool may_inline) {
   // Content-MD5 must be the base64 of 16 bytes.
   std::optional<std::string> expected_md5;
   if (std::optional<std::string> content_md5 = input.get_string("ContentMD5")) {
@@ -309,8 +312,10 @@ S3Service::Received S3Service::receive_body(
   if (also_default && default_algorithm && default_algorithm != algorithm)
     default_hasher.emplace(default_algorithm->hasher);
 
-  // Stream the body into a blob, hashing as it goes.
+  // Stream the body into a blob, hashing as it goes. With may_inline, the first
+  // kMaxInlineBodyBytes stay in memory and go to a blob only once the body outgrows them.
   std::unique_ptr<BlobStore::Writer> writer;
+  std::string held;  // the whole body so far, while it is small enough to be inline
   Hasher md5_hasher(Hasher::Algorithm::Md5);
   std::optional<BackgroundHasher> md5_background;  // set: MD5 runs there instead
   Hasher checksum_hasher(algorithm ? algorithm->hasher : Hasher::Algorithm::Crc32);
@@ -324,8 +329,16 @@ S3Service::Received S3Service::receive_body(
     if (bytes.empty()) return;
     if (size + bytes.size() > s3::kMaxPutBytes)
       throw s3_errors::entity_too_large(size + bytes.size(), s3::kMaxPutBytes);
-    if (!writer) writer = env_.blobs.create();
-    writer->write(bytes);
+    if (!writer && may_inline && size + bytes.size() <= s3::kMaxInlineBodyBytes) {
+      held.append(bytes);
+    } else {
+      if (!writer) {
+        writer = env_.blobs.create();
+        if (!held.empty()) writer->write(held);
+        held = std::string();
+      }
+      writer->write(bytes);
+    }
     if (!md5_background) md5_hasher.update(bytes);
     checksum_hasher.update(bytes);
     if (default_hasher) default_hasher->update(bytes);
@@ -376,6 +389,7 @@ S3Service::Received S3Service::receive_body(
 
   Received received;
   if (writer) received.blob_id = writer->commit();
+  else if (size > 0) received.inline_body = std::move(held);
   received.size = size;
   received.md5 = std::move(md5);
   received.algorithm = algorithm;
@@ -454,14 +468,18 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
       throw s3_errors::metadata_too_large(total, s3::kMaxMetadataBytes);
   }
 
-  Received received = receive_body(context, input, [&] {
-    env_.db.read([&](Connection& c) {
-      BucketRecord bucket = require_bucket(c, bucket_name, context, input, Access::Write);
-      if (wants_lock && !bucket.object_lock)
-        throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
-    });
-    return s3::find_checksum_algorithm("CRC64NVME");
-  });
+  Received received = receive_body(
+      context, input,
+      [&] {
+        env_.db.read([&](Connection& c) {
+          BucketRecord bucket =
+              require_bucket(c, bucket_name, context, input, Access::Write, &buckets_);
+          if (wants_lock && !bucket.object_lock)
+            throw s3_errors::invalid_request("Bucket is missing Object Lock Configuration");
+        });
+        return s3::find_checksum_algorithm("CRC64NVME");
+      },
+      /*also_default=*/false, /*may_inline=*/true);
   // Without a checksum from the client, S3 adds CRC64NVME (the default algorithm above).
   object.size = received.size;
   object.etag = "\"" + hex_encode(received.md5) + "\"";
@@ -471,6 +489,7 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
 
   std::string blob_id = received.blob_id;
   if (!blob_id.empty()) object.segments.push_back({blob_id, 0, received.size});
+  object.inline_body = std::move(received.inline_body);
 
   struct Outcome {
     std::vector<std::string> freed;
@@ -549,7 +568,8 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     ObjectRecord object = env_.db.read([&](Connection& c) {
-      return require_object(c, bucket_name, key, version_id, context, input, Access::Read);
+      return require_object(c, bucket_name, key, version_id, context, input, Access::Read,
+                            &buckets_);
     });
     if (object.delete_marker) {
       ApiError error = version_id
@@ -633,7 +653,9 @@ Result S3Service::read_object(CallContext& context, const Value& input, bool wit
         result.output.set("Expires", expires->as_string());
     }
 
-    if (with_body && length > 0) {
+    if (with_body && length > 0 && object.inline_body) {
+      result.output.set("Body", object.inline_body->substr(first, length));
+    } else if (with_body && length > 0) {
       try {
         result.stream = env_.blobs.open(slice_segments(object.segments, first, length));
         result.stream_length = length;

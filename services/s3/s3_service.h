@@ -9,13 +9,14 @@
 // what the bucket's or object's ACL grants (services/s3/acl.cc).
 //
 // Thread-safety: call() may run on many threads at once; all shared state is in the Database and
-// the BlobStore.
+// the BlobStore, except the BucketCache of committed bucket rows (services/s3/bucket_cache.h).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "services/s3/bucket_cache.h"
 #include "services/s3/rules.h"
 #include "services/s3/schema.h"
 #include "services/service.h"
@@ -32,6 +33,7 @@ class S3Service : public Service {
   Result call(CallContext& context, const Value& input) override;
   ApiError auth_error(const AuthError& error) const override;
   bool allows_anonymous() const override { return true; }
+  void reset() override { buckets_.clear(); }
 
  private:
   Result list_buckets(CallContext& context, const Value& input);
@@ -85,7 +87,8 @@ class S3Service : public Service {
                      const std::optional<std::string>& version_id, const CallContext& context);
 
   struct Received {
-    std::string blob_id;  // committed; empty for an empty body
+    std::string blob_id;  // committed; empty for an empty or an inline body
+    std::optional<std::string> inline_body;  // with may_inline: a body of 1..kMaxInlineBodyBytes
     uint64_t size = 0;
     std::string md5;  // raw digest
     const s3::ChecksumAlgorithm* algorithm = nullptr;
@@ -95,18 +98,32 @@ class S3Service : public Service {
   };
   // `precheck` runs once the headers are validated, before the body is read; it returns the
   // algorithm to compute when the client sends no checksum (nullptr: none). With also_default
-  // that algorithm is computed too when the client sends a checksum of another one.
+  // that algorithm is computed too when the client sends a checksum of another one. With
+  // may_inline a small body is returned in inline_body instead of being written to a blob.
   Received receive_body(CallContext& context, const Value& input,
                         const std::function<const s3::ChecksumAlgorithm*()>& precheck,
-                        bool also_default = false);
+                        bool also_default = false, bool may_inline = false);
 
   // Throws InvalidArgument when input[member] is present and not in the enum of shape_name.
   void check_enum(const Value& input, std::string_view member, std::string_view shape_name,
                   std::string_view header) const;
   void remove_blobs(const std::vector<std::string>& ids);
+  // Runs a write job that may change the row of bucket `name` (create, delete, ACL, versioning,
+  // config), then drops the cached row, whether the job committed or threw.
+  template <class F>
+  auto write_bucket(const std::string& name, F&& fn) {
+    struct Invalidate {
+      s3::BucketCache& cache;
+      const std::string& name;
+      ~Invalidate() { cache.invalidate(name); }
+    } invalidate{buckets_, name};
+    return env_.db.write(std::forward<F>(fn));
+  }
 
   ServiceEnv env_;
   const ServiceModel& model_;
+  // Committed bucket rows for the read paths (read() jobs only).
+  s3::BucketCache buckets_;
 };
 
 }  // namespace nimbus

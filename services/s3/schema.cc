@@ -104,6 +104,8 @@ CREATE TABLE s3_parts(
 )sql",
       // 3: the parts of a multipart object (number, size, checksum) for GetObjectAttributes.
       "ALTER TABLE s3_objects ADD COLUMN parts TEXT NOT NULL DEFAULT '[]';",
+      // 4: small objects' bytes in the row (NULL: in blobs, as every earlier row has them).
+      "ALTER TABLE s3_objects ADD COLUMN inline_body BLOB;",
   };
   return scripts;
 }
@@ -291,19 +293,24 @@ std::vector<BucketRecord> list_buckets(Connection& c, std::string_view owner_id,
 std::optional<ObjectRecord> find_object(Connection& c, std::string_view bucket,
                                         std::string_view key,
                                         const std::optional<std::string>& version_id) {
-  std::optional<ObjectRecord> found;
-  if (version_id) {
-    Statement& s = c.prepare(std::string("SELECT ") + kObjectColumns +
-                             " FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?");
-    s.bind_all(bucket, key, *version_id);
-    if (s.step()) found = object_from_row(s);
-  } else {
-    Statement& s = c.prepare(std::string("SELECT ") + kObjectColumns +
-                             " FROM s3_objects WHERE bucket = ? AND key = ? AND is_latest = 1");
-    s.bind_all(bucket, key);
-    if (s.step()) found = object_from_row(s);
-  }
-  if (found) load_segments(c, *found);
+  // kObjectColumns, then inline_body (column 34); listings leave that column out.
+  static const std::string by_version = std::string("SELECT ") + kObjectColumns +
+                                        ", inline_body FROM s3_objects WHERE bucket = ? AND "
+                                        "key = ? AND version_id = ?";
+  static const std::string current = std::string("SELECT ") + kObjectColumns +
+                                     ", inline_body FROM s3_objects WHERE bucket = ? AND "
+                                     "key = ? AND is_latest = 1";
+  Statement& s = c.prepare(version_id ? by_version : current);
+  s.bind(1, bucket);
+  s.bind(2, key);
+  if (version_id) s.bind(3, *version_id);
+  if (!s.step()) return std::nullopt;
+  std::optional<ObjectRecord> found = object_from_row(s);
+  if (!s.column_is_null(34)) found->inline_body = s.column_blob(34);
+  // Only an object with bytes outside its row has segments. `s` stays unfinished until then:
+  // outside a write job that keeps the read transaction, so the segments are this row's even
+  // if an overwrite commits meanwhile.
+  if (!found->inline_body && found->size > 0) load_segments(c, *found);
   return found;
 }
 
@@ -314,8 +321,8 @@ void insert_object(Connection& c, ObjectRecord& o) {
       "content_language, cache_control, expires, website_redirect, metadata, storage_class, "
       "checksum_crc32, checksum_crc32c, checksum_crc64nvme, checksum_sha1, checksum_sha256, "
       "checksum_type, parts_count, acl, tags, sse_algorithm, sse_kms_key_id, lock_mode, "
-      "lock_retain_until_ms, legal_hold, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "lock_retain_until_ms, legal_hold, parts, inline_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.bind_all(o.bucket, o.key, o.version_id, static_cast<int64_t>(o.is_latest),
              static_cast<int64_t>(o.delete_marker), static_cast<int64_t>(o.size), o.etag,
              o.last_modified_ms, o.owner_id, o.content_type, o.content_encoding,
@@ -325,6 +332,7 @@ void insert_object(Connection& c, ObjectRecord& o) {
              o.checksums.type, o.parts_count, o.acl, pairs_to_json(o.tags), o.sse_algorithm,
              o.sse_kms_key_id, o.lock_mode, o.lock_retain_until_ms,
              static_cast<int64_t>(o.legal_hold), parts_to_json(o.parts));
+  if (o.inline_body) s.bind_blob(34, *o.inline_body);
   s.run();
   o.id = c.last_insert_rowid();
   Statement& seg = c.prepare(

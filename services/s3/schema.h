@@ -13,6 +13,10 @@
 //     which serves GET/HEAD of the current version and prefix listing in key order.
 //   s3_object_segments(object_id, seq, blob_id, blob_offset, length, part_number)
 //     index on blob_id: a blob is removed only when no segment names it any more.
+//   s3_objects.inline_body: the bytes of a small object (1..kMaxInlineBodyBytes), kept in its
+//     row instead of a blob, so a small PUT is one SQLite write and a small GET reads no file.
+//     NULL for an empty object, a delete marker, or bytes in blobs (rows written before the
+//     column existed included); an inline object has no segments.
 // Unversioned objects have version_id "null", as S3 reports them.
 //
 // Thread-safety: the functions take the Connection of the caller's Database::read()/write() job.
@@ -32,6 +36,8 @@
 namespace nimbus::s3 {
 
 inline constexpr const char* kNullVersion = "null";
+// Objects up to this size (PutObject bodies) keep their bytes in their row (inline_body).
+inline constexpr uint64_t kMaxInlineBodyBytes = 16 * 1024;
 
 // Applies the "s3" migrations.
 void migrate(Database& db);
@@ -88,6 +94,8 @@ struct ObjectRecord {
   std::optional<std::string> lock_mode;
   std::optional<EpochMillis> lock_retain_until_ms;
   bool legal_hold = false;
+  // The bytes when the row holds them (a small PutObject or its copies); then segments is empty.
+  std::optional<std::string> inline_body;
   std::vector<BlobStore::Segment> segments;
   // The part number of each segment (same length as segments for a multipart object, else
   // empty): GetObject ?partNumber=N serves the segments of part N.
@@ -96,6 +104,8 @@ struct ObjectRecord {
 };
 
 // ---- buckets --------------------------------------------------------------------------------
+// The writers of bucket rows (insert, set_*, delete) must run in S3Service::write_bucket, which
+// invalidates the bucket's cached row (services/s3/bucket_cache.h) after the job.
 std::optional<BucketRecord> find_bucket(Connection& c, std::string_view name);
 void insert_bucket(Connection& c, const BucketRecord& bucket);
 void set_bucket_acl(Connection& c, std::string_view name, std::string_view acl);
@@ -107,7 +117,7 @@ std::vector<BucketRecord> list_buckets(Connection& c, std::string_view owner_id,
                                        std::string_view prefix, std::string_view after);
 
 // ---- objects --------------------------------------------------------------------------------
-// The current version (version_id nullopt) or one version, with its segments.
+// The current version (version_id nullopt) or one version, with its segments or inline body.
 std::optional<ObjectRecord> find_object(Connection& c, std::string_view bucket,
                                         std::string_view key,
                                         const std::optional<std::string>& version_id);

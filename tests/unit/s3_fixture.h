@@ -81,6 +81,13 @@ std::string drain(BodySource& source) {
   }
 }
 
+// GetObject's bytes: streamed from blobs, or in the output's Body (a small, inline object).
+std::string body_of(Result& r) {
+  if (r.stream) return drain(*r.stream);
+  const Value* body = r.output.find("Body");
+  return body && body->is_string() ? body->as_string() : std::string();
+}
+
 // One S3Service over its own storage. `file_db` keeps the database in the temp dir so a second
 // fixture can reopen it.
 struct S3Fixture {
@@ -93,6 +100,7 @@ struct S3Fixture {
   ServiceSettings settings;
   std::unique_ptr<ServiceEnv> env;
   std::unique_ptr<S3Service> service;
+  size_t body_piece = 100'000;  // bytes a streamed request body hands out per read
 
   explicit S3Fixture(bool file_db = false) { open(file_db); }
 
@@ -123,7 +131,7 @@ struct S3Fixture {
     CallContext context{http, *op, who, region, "request-id", ""};
     std::unique_ptr<TrickleReader> reader;
     if (body) {
-      reader = std::make_unique<TrickleReader>(*body, 100'000);
+      reader = std::make_unique<TrickleReader>(*body, body_piece);
       context.body = reader.get();
     }
     context.trailers = trailers;
@@ -150,7 +158,7 @@ struct S3Fixture {
   }
   std::string get_body(const std::string& bucket, const std::string& key) {
     Result r = call("GetObject", Value::map().set("Bucket", bucket).set("Key", key));
-    return r.stream ? drain(*r.stream) : std::string();
+    return body_of(r);
   }
   size_t blob_count() {
     size_t n = 0;
@@ -166,7 +174,12 @@ struct S3Fixture {
   return "<absent>";
 }
 
-std::string md5_etag(const std::string& data) { return "\"" + hex_encode(md5(data)) + "\""; }
+// A body one byte over the inline limit: stored in a blob file.
+[[maybe_unused]] std::string too_big_to_inline(char fill) {
+  return std::string(s3::kMaxInlineBodyBytes + 1, fill);
+}
+
+[[maybe_unused]] std::string md5_etag(const std::string& data) { return "\"" + hex_encode(md5(data)) + "\""; }
 
 }  // namespace
 

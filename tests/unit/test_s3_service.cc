@@ -178,9 +178,7 @@ TEST_CASE("s3: PutObject stores bytes, headers and metadata that GetObject and H
   f.clock.advance(5000);
   Value key = Value::map().set("Bucket", "objects").set("Key", "dir/my file+x.txt");
   Result get = f.call("GetObject", key);
-  REQUIRE(get.stream);
-  CHECK(get.stream_length == 11);
-  CHECK(drain(*get.stream) == "hello world");
+  CHECK(body_of(get) == "hello world");
   CHECK(get.status == 0);
   for (const Result* r : {&get}) {
     const Value& o = r->output;
@@ -256,13 +254,45 @@ TEST_CASE("s3: keys are opaque strings, never paths") {
 TEST_CASE("s3: overwriting a key replaces the object and removes the old blob") {
   S3Fixture f;
   f.create_bucket("over");
-  f.put("over", "k", "first version");
+  f.put("over", "k", too_big_to_inline('1'));
   CHECK(f.blob_count() == 1);
-  Result second = f.put("over", "k", "second");
+  Result second = f.put("over", "k", too_big_to_inline('2'));
   CHECK(f.blob_count() == 1);
-  CHECK(f.get_body("over", "k") == "second");
+  CHECK(f.get_body("over", "k") == too_big_to_inline('2'));
   CHECK(f.call("HeadObject", Value::map().set("Bucket", "over").set("Key", "k"))
-            .output.string_or("ETag", "") == md5_etag("second"));
+            .output.string_or("ETag", "") == md5_etag(too_big_to_inline('2')));
+  // A small body replacing it lives in the row: the blob goes; and back again.
+  f.put("over", "k", "second");
+  CHECK(f.blob_count() == 0);
+  CHECK(f.get_body("over", "k") == "second");
+  f.put("over", "k", too_big_to_inline('3'));
+  CHECK(f.blob_count() == 1);
+  CHECK(f.get_body("over", "k") == too_big_to_inline('3'));
+}
+
+TEST_CASE("s3: small bodies are kept in the object's row, without a blob file") {
+  S3Fixture f;
+  f.create_bucket("small");
+  std::string largest(s3::kMaxInlineBodyBytes, 'x');
+  largest[7] = 'y';
+  f.put("small", "one", "1");
+  f.put("small", "largest", largest);
+  CHECK(f.blob_count() == 0);
+  Result get = f.call("GetObject", Value::map().set("Bucket", "small").set("Key", "largest"));
+  CHECK_FALSE(get.stream);  // answered from memory
+  CHECK(body_of(get) == largest);
+  CHECK(get.output.get_int("ContentLength") == static_cast<int64_t>(largest.size()));
+  CHECK(f.get_body("small", "one") == "1");
+  // One byte more is a blob; a body arriving in small pieces moves to the blob as it outgrows
+  // the limit, and reads back whole.
+  f.body_piece = 1000;
+  f.put("small", "bigger", largest + "z");
+  CHECK(f.blob_count() == 1);
+  CHECK(f.get_body("small", "bigger") == largest + "z");
+  Result head = f.call("HeadObject", Value::map().set("Bucket", "small").set("Key", "one"));
+  CHECK_FALSE(head.output.has("Body"));
+  f.call("DeleteObject", Value::map().set("Bucket", "small").set("Key", "largest"));
+  CHECK(f.error_of([&] { f.get_body("small", "largest"); }).code == "NoSuchKey");
 }
 
 TEST_CASE("s3: GetObject of a missing key is 404 NoSuchKey with the key") {
@@ -280,7 +310,8 @@ TEST_CASE("s3: GetObject of a missing key is 404 NoSuchKey with the key") {
 TEST_CASE("s3: DeleteObject answers 204 whether or not the key exists, and frees the blob") {
   S3Fixture f;
   f.create_bucket("del");
-  f.put("del", "k", "bytes");
+  f.put("del", "k", too_big_to_inline('b'));
+  CHECK(f.blob_count() == 1);
   Value key = Value::map().set("Bucket", "del").set("Key", "k");
   Result r = f.call("DeleteObject", key);
   CHECK(r.status == 0);  // the operation's default: 204
@@ -305,19 +336,23 @@ TEST_CASE("s3: DeleteBucket refuses a bucket that still holds objects") {
 TEST_CASE("s3: Content-MD5 is checked: malformed is InvalidDigest, mismatched is BadDigest") {
   S3Fixture f;
   f.create_bucket("md5");
-  std::string good = base64_encode(md5("payload"));
-  CHECK_NOTHROW(f.put("md5", "ok", "payload", Value::map().set("ContentMD5", good)));
-  ApiError malformed =
-      f.error_of([&] { f.put("md5", "bad", "payload", Value::map().set("ContentMD5", "nope")); });
-  CHECK(malformed.http_status == 400);
-  CHECK(malformed.code == "InvalidDigest");
-  ApiError mismatch =
-      f.error_of([&] { f.put("md5", "bad", "payload!", Value::map().set("ContentMD5", good)); });
-  CHECK(mismatch.http_status == 400);
-  CHECK(mismatch.code == "BadDigest");
-  CHECK(detail(mismatch, "CalculatedDigest") == base64_encode(md5("payload!")));
-  CHECK(f.error_of([&] { f.get_body("md5", "bad"); }).code == "NoSuchKey");
-  CHECK(f.blob_count() == 1);  // the refused uploads left no file behind
+  for (const std::string& payload : {std::string("payload"), too_big_to_inline('p')}) {
+    CAPTURE(payload.size());
+    std::string good = base64_encode(md5(payload));
+    CHECK_NOTHROW(f.put("md5", "ok", payload, Value::map().set("ContentMD5", good)));
+    ApiError malformed =
+        f.error_of([&] { f.put("md5", "bad", payload, Value::map().set("ContentMD5", "nope")); });
+    CHECK(malformed.http_status == 400);
+    CHECK(malformed.code == "InvalidDigest");
+    ApiError mismatch = f.error_of(
+        [&] { f.put("md5", "bad", payload + "!", Value::map().set("ContentMD5", good)); });
+    CHECK(mismatch.http_status == 400);
+    CHECK(mismatch.code == "BadDigest");
+    CHECK(detail(mismatch, "CalculatedDigest") == base64_encode(md5(payload + "!")));
+    CHECK(f.error_of([&] { f.get_body("md5", "bad"); }).code == "NoSuchKey");
+    CHECK(f.get_body("md5", "ok") == payload);
+  }
+  CHECK(f.blob_count() == 1);  // the big "ok"; the refused uploads left no file behind
 }
 
 TEST_CASE("s3: a streamed multi-MiB body gets the right ETag, Content-MD5 and checksum checks") {
@@ -431,23 +466,30 @@ TEST_CASE("s3: a single byte range answers 206 with Content-Range; unsatisfiable
   S3Fixture f;
   f.create_bucket("ranges");
   f.put("ranges", "k", "0123456789");
-  auto get = [&](const std::string& range) {
+  auto get = [&](const std::string& range, const std::string& key = "k") {
     return f.call("GetObject",
-                  Value::map().set("Bucket", "ranges").set("Key", "k").set("Range", range));
+                  Value::map().set("Bucket", "ranges").set("Key", key).set("Range", range));
   };
   Result middle = get("bytes=2-5");
   CHECK(middle.status == 206);
   CHECK(middle.output.string_or("ContentRange", "") == "bytes 2-5/10");
   CHECK(middle.output.get_int("ContentLength") == 4);
-  CHECK(drain(*middle.stream) == "2345");
+  CHECK(body_of(middle) == "2345");
   Result suffix = get("bytes=-3");
-  CHECK(drain(*suffix.stream) == "789");
+  CHECK(body_of(suffix) == "789");
   CHECK(suffix.output.string_or("ContentRange", "") == "bytes 7-9/10");
   Result open_end = get("bytes=8-100");
-  CHECK(drain(*open_end.stream) == "89");
+  CHECK(body_of(open_end) == "89");
   Result several = get("bytes=0-1,4-5");  // S3 serves one range only: the whole object
   CHECK(several.status == 0);
-  CHECK(drain(*several.stream) == "0123456789");
+  CHECK(body_of(several) == "0123456789");
+  // The same from a blob.
+  std::string big = too_big_to_inline('a') + "0123456789";
+  f.put("ranges", "big", big);
+  Result tail = get("bytes=-4", "big");
+  CHECK(tail.status == 206);
+  CHECK(tail.stream);
+  CHECK(body_of(tail) == "6789");
   ApiError e = f.error_of([&] { get("bytes=10-20"); });
   CHECK(e.http_status == 416);
   CHECK(e.code == "InvalidRange");
@@ -463,7 +505,7 @@ TEST_CASE("s3: If-None-Match: * refuses to overwrite an existing key") {
   CHECK(e.http_status == 412);
   CHECK(e.code == "PreconditionFailed");
   CHECK(f.get_body("cond", "k") == "first");
-  CHECK(f.blob_count() == 1);
+  CHECK(f.blob_count() == 0);  // small bodies live in their rows
 }
 
 TEST_CASE("s3: GetObject racing an overwrite returns one whole version, never a broken body") {
@@ -527,9 +569,51 @@ TEST_CASE("s3: buckets and objects survive reopening the database") {
   S3Fixture f(true);
   f.create_bucket("durable");
   f.put("durable", "k", "still here", Value::map().set("ContentType", "text/x-test"));
+  f.put("durable", "big", too_big_to_inline('d'));
   f.open(true);
-  CHECK(f.get_body("durable", "k") == "still here");
+  CHECK(f.get_body("durable", "k") == "still here");  // inline
+  CHECK(f.get_body("durable", "big") == too_big_to_inline('d'));  // a blob
   CHECK(f.call("HeadObject", Value::map().set("Bucket", "durable").set("Key", "k"))
             .output.string_or("ContentType", "") == "text/x-test");
   CHECK(f.call("ListBuckets", Value::map()).output.find("Buckets")->size() == 1);
+}
+
+TEST_CASE("s3: objects stored as blob files before inline bodies existed still read and delete") {
+  // A data directory of schema version 3 (no inline_body column; every body a blob file).
+  S3Fixture f(true);
+  f.create_bucket("old");
+  f.put("old", "small", std::string(too_big_to_inline('s')));
+  f.put("old", "empty", "");
+  f.db->write([](Connection& c) {
+    c.exec("ALTER TABLE s3_objects DROP COLUMN inline_body");
+    c.exec("UPDATE nimbus_schema SET version = 3 WHERE component = 's3'");
+  });
+  // Make the first one small, as the old code stored small objects: one blob file.
+  std::string blob = f.db->read([](Connection& c) {
+    Statement& s = c.prepare("SELECT blob_id FROM s3_object_segments");
+    REQUIRE(s.step());
+    return s.column_text(0);
+  });
+  {
+    std::unique_ptr<BlobStore::Writer> w = f.blobs->create();
+    w->write("tiny");
+    std::string id = w->commit();
+    f.db->write([&](Connection& c) {
+      c.prepare("UPDATE s3_object_segments SET blob_id = ?, length = 4").bind_all(id).run();
+      c.prepare("UPDATE s3_objects SET size = 4 WHERE key = 'small'").run();
+    });
+    f.blobs->remove(blob);
+  }
+  f.open(true);  // migrates to the current schema
+  CHECK(f.get_body("old", "small") == "tiny");
+  Result range = f.call("GetObject", Value::map().set("Bucket", "old").set("Key", "small").set(
+                                         "Range", "bytes=1-2"));
+  CHECK(body_of(range) == "in");
+  CHECK(f.get_body("old", "empty").empty());
+  CHECK(f.blob_count() == 1);
+  f.call("DeleteObject", Value::map().set("Bucket", "old").set("Key", "small"));
+  CHECK(f.blob_count() == 0);
+  f.put("old", "new", "inline now");
+  CHECK(f.get_body("old", "new") == "inline now");
+  CHECK(f.blob_count() == 0);
 }
