@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 #include <future>
 
+#include "common/threads.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/time.h"
@@ -99,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                          promise.set_value({ec, got});
                        });
     });
+    BlockingScope waiting;  // lets the handler pool run another task meanwhile
     return future.get();
   }
 
