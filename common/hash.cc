@@ -7,7 +7,6 @@
 #include "common/hash.h"
 
 #include <openssl/evp.h>
-#include <sched.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/threads.h"
 
 namespace nimbus {
 namespace {
@@ -535,11 +535,6 @@ std::string BackgroundHasher::finish() {
   return state_->hasher.finish();
 }
 
-bool parallel_cpus_available() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
-  return CPU_COUNT(&set) > 1;
-}
+bool parallel_cpus_available() { return available_cpus() > 1; }
 
 }  // namespace nimbus

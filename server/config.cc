@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/threads.h"
 
 namespace po = boost::program_options;
 
@@ -38,8 +39,8 @@ po::options_description make_options(Config& c, std::string& auth, std::string& 
     ("sdb-max-domains", po::value(&c.services.sdb_max_domains)->default_value(c.services.sdb_max_domains), "SimpleDB domains per account")
     ("sdb-max-domain-bytes", po::value(&c.services.sdb_max_domain_bytes)->default_value(c.services.sdb_max_domain_bytes), "SimpleDB bytes of names and values per domain (NumberDomainBytesExceeded past it)")
     ("sdb-max-domain-attributes", po::value(&c.services.sdb_max_domain_attributes)->default_value(c.services.sdb_max_domain_attributes), "SimpleDB attribute name/value pairs per domain (NumberDomainAttributesExceeded past it)")
-    ("threads", po::value(&c.threads)->default_value(0), "network threads (0: one per core)")
-    ("handler-threads", po::value(&c.handler_threads)->default_value(0), "request handler threads (0: 16 per network thread)")
+    ("threads", po::value(&c.threads)->default_value(0), "network threads (0: one per CPU this process may use)")
+    ("handler-threads", po::value(&c.handler_threads)->default_value(0), "request handler threads (0: 16 per network thread, at least 32)")
     ("durability", po::value(&durability)->default_value("normal"), "off | normal (survives kill -9) | full (fsync every commit)")
     ("enable-reset", po::value<bool>(&c.enable_reset)->default_value(false)->implicit_value(true), "allow POST /_nimbus/reset to wipe all state")
     ("idle-timeout", po::value(&c.idle_timeout_seconds)->default_value(c.idle_timeout_seconds), "seconds before an idle or stalled connection is closed")
@@ -131,8 +132,10 @@ Command parse_command_line(int argc, char** argv) {
       c.default_account.find_first_not_of("0123456789") != std::string::npos)
     throw std::runtime_error("--default-account must be a 12-digit account id");
   if (c.threads < 0 || c.handler_threads < 0) throw std::runtime_error("thread counts must be >= 0");
-  if (c.threads == 0) c.threads = std::max(1u, std::thread::hardware_concurrency());
-  if (c.handler_threads == 0) c.handler_threads = 16 * c.threads;
+  // One network thread per usable CPU: a second one on the same CPU only adds a thread wake-up
+  // per response. Handler threads mostly wait (group commit, fsync), so there are many.
+  if (c.threads == 0) c.threads = static_cast<int>(available_cpus());
+  if (c.handler_threads == 0) c.handler_threads = std::max(32, 16 * c.threads);
   if (c.idle_timeout_seconds <= 0) throw std::runtime_error("--idle-timeout must be > 0");
   if (c.services.sdb_max_domains <= 0 || c.services.sdb_max_domain_bytes <= 0 ||
       c.services.sdb_max_domain_attributes <= 0)

@@ -4,7 +4,9 @@
 // Included only by http_session_plain.cc and http_session_tls.cc.
 #pragma once
 
+#include <array>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -12,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/threads.h"
 #include "common/time.h"
 #include "server/http_internal.h"
 
@@ -99,6 +102,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                          promise.set_value({ec, got});
                        });
     });
+    BlockingScope waiting;  // lets the handler pool run another task meanwhile
     return future.get();
   }
 
@@ -290,6 +294,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     bool head = request_ && request_->method == "HEAD";
     bool keep = keep_alive_ && !current_.close_connection && !shared_->stopping &&
                 parser_ && parser_->is_done();
+    if (!current_.stream && !needs_field_merging(current_.headers))
+      return write_buffered_response(head, keep);
     res_.emplace();
     res_->version(11);
     res_->result(static_cast<unsigned>(current_.status));
@@ -330,6 +336,64 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         self->after_write(ec);
                       });
+  }
+
+  // Header fields whose Beast handling (merging Connection tokens, replacing Server/Date,
+  // chunking for Transfer-Encoding) write_buffered_response() does not reproduce.
+  static bool needs_field_merging(const Headers& headers) {
+    for (const auto& h : headers)
+      if (iequals(h.name, "Connection") || iequals(h.name, "Server") || iequals(h.name, "Date") ||
+          iequals(h.name, "Transfer-Encoding"))
+        return true;
+    return false;
+  }
+
+  // A response whose body is in memory: formats the header block itself, byte for byte as
+  // Beast's serializer would (status line with Beast's reason phrase, the service's fields in
+  // order with values trimmed of spaces and tabs, then Server, Date, Connection: close,
+  // Content-Length), and writes header and body in one gathered write, without building a
+  // Beast message (one allocation per field) or walking its serializer.
+  void write_buffered_response(bool head, bool keep) {
+    keep_alive_ = keep;
+    const int status = current_.status;
+    bool no_body_status = status == 204 || status == 304 || status < 200;
+    bool service_length = current_.header("Content-Length") != nullptr;
+    bool set_length = !no_body_status && !(head && service_length);
+    std::string& out = header_text_;
+    out.clear();
+    out += "HTTP/1.1 ";
+    out += std::to_string(status);
+    out += ' ';
+    auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+    for (const auto& h : current_.headers) {
+      if (set_length && iequals(h.name, "Content-Length")) continue;  // replaced below
+      std::string_view value = h.value;
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      out += h.name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
+    out += "Server: nimbus\r\nDate: ";
+    out += http_date_now();
+    out += "\r\n";
+    if (!keep) out += "Connection: close\r\n";
+    if (set_length) {
+      out += "Content-Length: ";
+      out += std::to_string(current_.body.size());
+      out += "\r\n";
+    }
+    out += "\r\n";
+    std::array<net::const_buffer, 2> buffers{net::buffer(out), net::const_buffer()};
+    if (!head && !no_body_status) buffers[1] = net::buffer(current_.body);
+    beast::get_lowest_layer(stream_).expires_after(timeout());
+    net::async_write(stream_, buffers,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->after_write(ec);
+                     });
   }
 
   void write_stream_chunk() {
@@ -403,6 +467,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = true;
   bool in_request_ = false;
   HttpResponse current_;
+  std::string header_text_;  // write_buffered_response()'s header block, reused
   std::optional<http::response<http::buffer_body>> res_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;
   std::vector<char> chunk_;

@@ -1,5 +1,5 @@
-// Runtime implementation: the io_context and its network threads, the handler thread pool, and
-// the Asio-timer based Scheduler and WaitHub.
+// Runtime implementation: the io_context and its network threads, the handler pool
+// (server/handler_pool.h), and the Asio-timer based Scheduler and WaitHub.
 #include "server/runtime.h"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -7,7 +7,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/system_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "server/handler_pool.h"
 
 namespace net = boost::asio;
 
@@ -45,7 +45,7 @@ using Strand = net::strand<net::io_context::executor_type>;
 // not be used from two threads at once.
 class AsioScheduler : public Scheduler {
  public:
-  AsioScheduler(net::io_context& io, net::thread_pool& pool)
+  AsioScheduler(net::io_context& io, HandlerPool& pool)
       : pool_(pool), strand_(net::make_strand(io)) {}
 
   TaskId schedule_at(EpochMillis when, std::function<void()> task) override {
@@ -60,7 +60,7 @@ class AsioScheduler : public Scheduler {
           timers_.erase(id);
         }
         if (ec) return;  // cancelled
-        net::post(pool_, [task] { run_guarded(task); });
+        pool_.post([task] { run_guarded(task); });
       });
     });
     return id;
@@ -79,7 +79,7 @@ class AsioScheduler : public Scheduler {
   }
 
  private:
-  net::thread_pool& pool_;
+  HandlerPool& pool_;
   Strand strand_;
   std::mutex mutex_;
   TaskId next_id_ = 0;
@@ -88,7 +88,7 @@ class AsioScheduler : public Scheduler {
 
 class AsioWaitHub : public WaitHub {
  public:
-  AsioWaitHub(net::io_context& io, net::thread_pool& pool)
+  AsioWaitHub(net::io_context& io, HandlerPool& pool)
       : pool_(pool), strand_(net::make_strand(io)) {}
 
   uint64_t generation(std::string_view key) override {
@@ -147,10 +147,10 @@ class AsioWaitHub : public WaitHub {
   void fire(const std::shared_ptr<Waiter>& waiter, bool timed_out) {
     if (waiter->fired) return;
     waiter->fired = true;
-    net::post(pool_, [waiter, timed_out] { run_guarded([&] { waiter->wake(timed_out); }); });
+    pool_.post([waiter, timed_out] { run_guarded([&] { waiter->wake(timed_out); }); });
   }
 
-  net::thread_pool& pool_;
+  HandlerPool& pool_;
   Strand strand_;
   std::mutex mutex_;
   std::unordered_map<std::string, uint64_t> generations_;
@@ -169,7 +169,7 @@ struct Runtime::Impl {
   int network_threads;
   net::io_context io;
   net::executor_work_guard<net::io_context::executor_type> work;
-  net::thread_pool pool;
+  HandlerPool pool;
   AsioScheduler scheduler;
   AsioWaitHub waits;
   std::vector<std::thread> threads;
@@ -189,7 +189,7 @@ void Runtime::join() {
 }
 
 net::io_context& Runtime::io() { return impl_->io; }
-void Runtime::post(std::function<void()> task) { net::post(impl_->pool, std::move(task)); }
+void Runtime::post(std::function<void()> task) { impl_->pool.post(std::move(task)); }
 Scheduler& Runtime::scheduler() { return impl_->scheduler; }
 WaitHub& Runtime::waits() { return impl_->waits; }
 

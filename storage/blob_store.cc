@@ -15,8 +15,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
+
+#include "common/threads.h"
 
 namespace nimbus {
 
@@ -125,6 +128,8 @@ class BlobStore::FileWriter : public BlobStore::Writer {
   std::string commit() override {
     check_usable();
     flush();
+    std::optional<BlockingScope> syncing;  // lets the handler pool run another request meanwhile
+    if (store_.fsync_) syncing.emplace();
     if (store_.fsync_ && ::fdatasync(fd_) != 0) {
       int error = errno;
       fail("cannot fdatasync", error);

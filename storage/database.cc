@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "common/threads.h"
+
 namespace nimbus {
 
 namespace {
@@ -187,6 +189,7 @@ void Database::submit(const std::function<void(Connection&)>& fn, bool solo) {
     if (stopping_) throw std::logic_error("Database::write() called while the database closes");
     queue_.push_back(&job);
     queue_cv_.notify_one();
+    BlockingScope waiting;  // lets the handler pool run another request meanwhile
     job.cv.wait(lock, [&] { return job.done; });
   }
   if (job.error) std::rethrow_exception(job.error);
@@ -381,7 +384,10 @@ Connection* Database::acquire_reader() {
     throw std::logic_error("Database::read() called from inside a write job");
   }
   std::unique_lock<std::mutex> lock(readers_mutex_);
-  readers_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+  if (idle_readers_.empty()) {
+    BlockingScope waiting;  // lets the handler pool run another request meanwhile
+    readers_cv_.wait(lock, [&] { return !idle_readers_.empty(); });
+  }
   Connection* connection = idle_readers_.back();
   idle_readers_.pop_back();
   return connection;

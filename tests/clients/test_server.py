@@ -203,6 +203,70 @@ class ServerTest(unittest.TestCase):
         body = self.s3.get_object(Bucket="server-tests", Key="expect")["Body"].read()
         self.assertEqual(body, b"hello")
 
+    def test_responses_are_framed_for_keep_alive(self):
+        """Status line, header fields and Content-Length as HTTP/1.1 keep-alive needs them
+        (RFC 9112 section 6): HEAD carries the object's Content-Length and no body, 204 carries
+        no Content-Length, field values lose surrounding whitespace, and a request that asks to
+        close gets Connection: close."""
+        self.s3.put_object(Bucket="server-tests", Key="framed", Body=b"12345",
+                           Metadata={"note": "kept"})
+        url = self.server.endpoint + "/server-tests/framed"
+
+        def request(sock, method, extra=None):
+            headers = signed_s3_headers(method, url, extra)
+            sock.sendall(("%s /server-tests/framed HTTP/1.1\r\n" % method + "".join(
+                "%s: %s\r\n" % kv for kv in headers.items()) + "\r\n").encode())
+
+        def response(sock, buffered, has_body=True):
+            while b"\r\n\r\n" not in buffered[0]:
+                chunk = sock.recv(65536)
+                self.assertTrue(chunk, "connection closed mid-header")
+                buffered[0] += chunk
+            head, rest = buffered[0].split(b"\r\n\r\n", 1)
+            lines = head.decode().split("\r\n")
+            fields = [tuple(line.split(": ", 1)) for line in lines[1:]]
+            length = int(dict((k.lower(), v) for k, v in fields).get("content-length", "0"))
+            if not has_body:
+                length = 0
+            while len(rest) < length:
+                rest += sock.recv(65536)
+            buffered[0] = rest[length:]
+            return lines[0], fields, rest[:length]
+
+        with socket.create_connection(("127.0.0.1", self.server.port)) as s:
+            s.settimeout(5)
+            buffered = [b""]
+            request(s, "GET")
+            status, fields, body = response(s, buffered)
+            self.assertEqual(status, "HTTP/1.1 200 OK")
+            self.assertEqual(body, b"12345")
+            names = [k for k, _ in fields]
+            self.assertEqual(names[-3:], ["Server", "Date", "Content-Length"])
+            self.assertIn(("x-amz-meta-note", "kept"), fields)
+            self.assertEqual(dict(fields)["Server"], "nimbus")
+
+            request(s, "HEAD")
+            status, fields, _ = response(s, buffered, has_body=False)
+            self.assertEqual(status, "HTTP/1.1 200 OK")
+            self.assertEqual([v for k, v in fields if k.lower() == "content-length"], ["5"])
+
+            request(s, "GET", {"Range": "bytes=9-"})
+            status, fields, body = response(s, buffered)
+            self.assertEqual(status, "HTTP/1.1 416 Range Not Satisfiable")
+            self.assertIn(b"InvalidRange", body)
+
+            request(s, "DELETE")
+            status, fields, body = response(s, buffered)
+            self.assertEqual(status, "HTTP/1.1 204 No Content")
+            self.assertNotIn("content-length", [k.lower() for k, _ in fields])
+            self.assertEqual(body, b"")
+
+            request(s, "GET", {"Connection": "close"})
+            status, fields, body = response(s, buffered)
+            self.assertEqual(status, "HTTP/1.1 404 Not Found")
+            self.assertIn(("Connection", "close"), fields)
+            self.assertEqual(buffered[0] + recv_all(s, 2), b"")  # and the server closed
+
     def test_malformed_http_gets_400_and_a_closed_connection(self):
         for garbage in (b"THIS IS NOT HTTP\r\n\r\n", b"GET / HTTP/1.1\r\nHost localhost\r\n\r\n",
                         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n"):

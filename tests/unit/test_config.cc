@@ -1,10 +1,13 @@
 // Config: command-line parsing, NIMBUS_* environment variables, precedence, and the one-line
 // errors for bad options.
 #include <doctest/doctest.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
+#include "common/threads.h"
 #include "server/config.h"
 
 namespace {
@@ -29,6 +32,25 @@ TEST_CASE("serve defaults match the documented ones") {
   CHECK(c.auth);
   CHECK(c.durability == nimbus::Durability::Normal);
   CHECK(c.threads >= 1);
+}
+
+TEST_CASE("the default network threads are the CPUs the process may use, not the machine's") {
+  auto c = parse({"serve"}).config;
+  CHECK(c.threads == static_cast<int>(nimbus::available_cpus()));
+  CHECK(c.handler_threads == std::max(32, 16 * c.threads));
+  cpu_set_t saved, one;
+  REQUIRE(sched_getaffinity(0, sizeof saved, &saved) == 0);
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &saved)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+  auto pinned = parse({"serve"}).config;
+  sched_setaffinity(0, sizeof saved, &saved);
+  CHECK(pinned.threads == 1);
+  CHECK(pinned.handler_threads == 32);
 }
 
 TEST_CASE("options are read from the command line") {

@@ -1,0 +1,145 @@
+// HandlerPool: at most `concurrency` tasks run at once unless one waits inside a BlockingScope,
+// idle workers are reused last-in first-out, a stalled queue still gets a worker, and join()
+// runs what is queued. Waits are bounded (a second at most).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/threads.h"
+#include "server/handler_pool.h"
+
+using namespace std::chrono_literals;
+using nimbus::BlockingScope;
+using nimbus::HandlerPool;
+
+namespace {
+
+// A flag that one task sets and another waits for (at most a second).
+struct Flag {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool set = false;
+  void raise() {
+    std::lock_guard lock(mutex);
+    set = true;
+    cv.notify_all();
+  }
+  bool wait() {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 1s, [&] { return set; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("with concurrency 1, tasks posted together run one at a time") {
+  HandlerPool pool(8, 1);
+  std::atomic<int> running{0}, most{0}, done{0};
+  for (int i = 0; i < 20; ++i)
+    pool.post([&] {
+      int now = ++running;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(1ms);
+      --running;
+      ++done;
+    });
+  pool.join();
+  CHECK(done.load() == 20);
+  CHECK(most.load() == 1);
+}
+
+TEST_CASE("with concurrency 2, two tasks run at once") {
+  HandlerPool pool(4, 2);
+  Flag first_running, second_ran;
+  pool.post([&] {
+    first_running.raise();
+    second_ran.wait();  // no BlockingScope: only a second worker can raise it
+  });
+  REQUIRE(first_running.wait());
+  bool raised = false;
+  pool.post([&] {
+    raised = true;
+    second_ran.raise();
+  });
+  pool.join();
+  CHECK(raised);
+  CHECK(second_ran.set);
+}
+
+TEST_CASE("a task waiting inside a BlockingScope lets the next task run") {
+  HandlerPool pool(4, 1);
+  Flag waiting, answered;
+  std::atomic<bool> got_answer{false};
+  pool.post([&] {
+    BlockingScope scope;
+    waiting.raise();
+    got_answer = answered.wait();
+  });
+  REQUIRE(waiting.wait());
+  pool.post([&] { answered.raise(); });  // posted at once: no stall, only the scope wakes a worker
+  pool.join();
+  CHECK(got_answer.load());
+}
+
+TEST_CASE("a queue stalled behind a wait without BlockingScope gets a worker on the next post") {
+  HandlerPool pool(4, 1);
+  Flag waiting, answered;
+  std::atomic<bool> got_answer{false};
+  pool.post([&] {
+    waiting.raise();
+    got_answer = answered.wait();
+  });
+  REQUIRE(waiting.wait());
+  pool.post([] {});  // queued behind the waiting task
+  std::this_thread::sleep_for(HandlerPool::kStall + 5ms);
+  pool.post([&] { answered.raise(); });
+  pool.join();
+  CHECK(got_answer.load());
+}
+
+TEST_CASE("tasks posted one after another reuse the most recently idle worker") {
+  HandlerPool pool(8, 2);
+  std::this_thread::sleep_for(20ms);  // let every worker start and go idle
+  std::set<std::thread::id> threads;
+  for (int i = 0; i < 30; ++i) {
+    Flag done;
+    pool.post([&] {
+      threads.insert(std::this_thread::get_id());
+      done.raise();
+    });
+    REQUIRE(done.wait());
+    std::this_thread::sleep_for(1ms);  // let the worker go idle
+  }
+  pool.join();
+  CHECK(threads.size() == 1);
+}
+
+TEST_CASE("join runs the queued tasks and what they post") {
+  std::atomic<int> ran{0};
+  {
+    HandlerPool pool(2, 1);
+    for (int i = 0; i < 10; ++i)
+      pool.post([&] {
+        ++ran;
+        pool.post([&] { ++ran; });
+      });
+    pool.join();
+  }
+  CHECK(ran.load() == 20);
+}
+
+TEST_CASE("a throwing task does not end its worker") {
+  HandlerPool pool(1, 1);
+  std::atomic<bool> ran{false};
+  pool.post([] { throw std::runtime_error("boom"); });
+  pool.post([&] { ran = true; });
+  pool.join();
+  CHECK(ran.load());
+}
