@@ -511,6 +511,7 @@ char* BackgroundHasher::buffer() {
   std::unique_lock lock(s.mutex);
   if (s.closing) throw std::logic_error("BackgroundHasher used after finish()");
   if (!s.filling) {
+    BlockingScope waiting;  // for the hashing thread to free a buffer
     s.changed.wait(lock, [&] { return !s.free.empty(); });
     s.filling = s.free.back();
     s.free.pop_back();
@@ -530,7 +531,10 @@ void BackgroundHasher::submit(size_t used) {
 }
 
 std::string BackgroundHasher::finish() {
-  state_->stop(false);
+  {
+    BlockingScope waiting;  // for the hashing thread to hash what is queued
+    state_->stop(false);
+  }
   if (state_->error) std::rethrow_exception(state_->error);
   return state_->hasher.finish();
 }

@@ -185,11 +185,13 @@ void Database::submit(const std::function<void(Connection&)>& fn, bool solo) {
   }
   Job job(&fn, solo);
   {
+    // Begun before the lock is taken and ended after it is released, so the handler pool's
+    // bookkeeping never runs under queue_mutex_.
+    BlockingScope waiting;  // lets the handler pool run another request meanwhile
     std::unique_lock<std::mutex> lock(queue_mutex_);
     if (stopping_) throw std::logic_error("Database::write() called while the database closes");
     queue_.push_back(&job);
     queue_cv_.notify_one();
-    BlockingScope waiting;  // lets the handler pool run another request meanwhile
     job.cv.wait(lock, [&] { return job.done; });
   }
   if (job.error) std::rethrow_exception(job.error);

@@ -1,10 +1,8 @@
-// http_post: SNS's outgoing HTTP client on Boost.Asio synchronous sockets (plain TCP or
-// OpenSSL without peer verification; why is in http_client.h). Deliveries run on scheduler threads, never on the
-// request path, so blocking here never delays a Publish.
+// http_post: SNS's outgoing HTTP client on Boost.Asio (plain TCP or OpenSSL without peer
+// verification; why is in http_client.h), each step bounded by one deadline. Deliveries run on scheduler
+// (handler-pool) threads, never on the request path; the exchange is a BlockingScope, so a slow
+// endpoint never holds up the pool's requests.
 #include "services/sns/http_client.h"
-
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,8 +12,13 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <stdexcept>
 #include <istream>
+
+#include "common/threads.h"
 
 namespace nimbus::sns {
 namespace net = boost::asio;
@@ -58,25 +61,73 @@ bool parse_url(const std::string& url, ParsedUrl& out) {
 
 namespace {
 
-void set_timeouts(tcp::socket& socket, int seconds) {
-  timeval tv{seconds, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
+using Clock = std::chrono::steady_clock;
+
+// Runs the exchange's asynchronous steps one at a time on a private io_context, each bounded by
+// the same deadline. Asio's synchronous calls cannot be used: with SO_RCVTIMEO set they see
+// EAGAIN and then poll without a timeout, so an endpoint that never answers would hold the
+// thread forever.
+class Exchange {
+ public:
+  Exchange(net::io_context& io, tcp::socket& socket, Clock::time_point deadline)
+      : io_(io), socket_(socket), deadline_(deadline) {}
+
+  // Starts one step (`start` is given the completion handler) and waits for it. On the deadline
+  // the socket is closed, which completes the step with an error. Throws on any error.
+  template <class Start>
+  void step(Start start, const char* what) {
+    boost::system::error_code ec = run(start, deadline_);
+    if (ec == net::error::timed_out) throw std::runtime_error(std::string("timed out while ") + what);
+    if (ec) throw boost::system::system_error(ec, what);
+  }
+
+  // The same, waiting `at_most` (and never past the deadline); the step's error, if any.
+  template <class Start>
+  boost::system::error_code try_step(Start start, Clock::duration at_most) {
+    return run(start, std::min(deadline_, Clock::now() + at_most));
+  }
+
+ private:
+  template <class Start>
+  boost::system::error_code run(Start& start, Clock::time_point until) {
+    bool done = false;
+    boost::system::error_code ec;
+    start([&](const boost::system::error_code& e, auto&&...) {
+      ec = e;
+      done = true;
+    });
+    io_.restart();
+    io_.run_until(until);
+    if (done) return ec;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    io_.restart();
+    io_.run();  // lets the aborted step finish
+    return net::error::timed_out;
+  }
+
+ private:
+  net::io_context& io_;
+  tcp::socket& socket_;
+  Clock::time_point deadline_;
+};
 
 template <class Stream>
-int post_and_read_status(Stream& stream, const std::string& request) {
-  net::write(stream, net::buffer(request));
+int post_and_read_status(Exchange& exchange, Stream& stream, const std::string& request) {
+  exchange.step([&](auto handler) { net::async_write(stream, net::buffer(request), handler); },
+                "sending the request");
   net::streambuf response;
-  net::read_until(stream, response, "\r\n");
+  exchange.step([&](auto handler) { net::async_read_until(stream, response, "\r\n", handler); },
+                "waiting for the response");
   std::istream in(&response);
   std::string version;
   int status = 0;
   in >> version >> status;
   if (version.rfind("HTTP/", 0) != 0) return 0;
-  // Drain the rest so the peer sees an orderly close; errors here don't matter.
-  boost::system::error_code ignored;
-  net::read(stream, response, net::transfer_at_least(1), ignored);
+  // Drain the rest briefly so the peer sees an orderly close; how that ends does not matter.
+  exchange.try_step(
+      [&](auto handler) { net::async_read(stream, response, net::transfer_all(), handler); },
+      std::chrono::milliseconds(200));
   return status;
 }
 
@@ -98,24 +149,31 @@ HttpPostResult http_post(const std::string& url, const Headers& headers, const s
   for (const Header& h : headers) request += h.name + ": " + h.value + "\r\n";
   request += "\r\n";
   request += body;
+  BlockingScope waiting;  // on a handler-pool thread: the pool runs requests meanwhile
   try {
     net::io_context io;
     tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(u.host, u.port);
+    auto connect = [&](tcp::socket& socket) {
+      return [&](auto handler) { net::async_connect(socket, endpoints, handler); };
+    };
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
     if (!u.tls) {
       tcp::socket socket(io);
-      net::connect(socket, endpoints);
-      set_timeouts(socket, timeout_seconds);
-      result.status = post_and_read_status(socket, request);
+      Exchange exchange(io, socket, deadline);
+      exchange.step(connect(socket), "connecting");
+      result.status = post_and_read_status(exchange, socket, request);
     } else {
       net::ssl::context ctx(net::ssl::context::tls_client);
       ctx.set_verify_mode(net::ssl::verify_none);
       net::ssl::stream<tcp::socket> stream(io, ctx);
       SSL_set_tlsext_host_name(stream.native_handle(), u.host.c_str());
-      net::connect(stream.lowest_layer(), endpoints);
-      set_timeouts(stream.next_layer(), timeout_seconds);
-      stream.handshake(net::ssl::stream_base::client);
-      result.status = post_and_read_status(stream, request);
+      Exchange exchange(io, stream.next_layer(), deadline);
+      exchange.step(connect(stream.next_layer()), "connecting");
+      exchange.step(
+          [&](auto handler) { stream.async_handshake(net::ssl::stream_base::client, handler); },
+          "the TLS handshake");
+      result.status = post_and_read_status(exchange, stream, request);
     }
     if (result.status == 0) result.error = "the endpoint did not answer with HTTP";
   } catch (const std::exception& e) {

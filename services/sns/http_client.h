@@ -1,6 +1,6 @@
 // A small blocking HTTP/1.1 client for SNS deliveries to http:// and https:// endpoints: one
 // POST per connection ("Connection: close"), the request written by hand, the response's status
-// line read back. Timeouts apply to connect, send and receive.
+// line read back. One timeout bounds the whole exchange (connect, TLS handshake, send, receive).
 //
 // https:// sends SNI (as AWS does) but does not verify the endpoint's certificate, by decision:
 // AWS delivers only to endpoints whose certificate chains to a CA on its own list, which exists

@@ -1,7 +1,12 @@
 // HandlerPool: at most `concurrency` tasks run at once unless one waits inside a BlockingScope,
-// idle workers are reused last-in first-out, a stalled queue still gets a worker, and join()
-// runs what is queued. Waits are bounded (a second at most).
+// idle workers are reused last-in first-out, a stalled queue still gets a worker, join()
+// runs what is queued, and SNS's blocking HTTP delivery gives up its place while it waits (and
+// gives up at its timeout). Waits are bounded (a few seconds at most).
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +17,7 @@
 
 #include "common/threads.h"
 #include "server/handler_pool.h"
+#include "services/sns/http_client.h"
 
 using namespace std::chrono_literals;
 using nimbus::BlockingScope;
@@ -142,4 +148,36 @@ TEST_CASE("a throwing task does not end its worker") {
   pool.post([&] { ran = true; });
   pool.join();
   CHECK(ran.load());
+}
+
+// The pool's real blocking callers mark their waits; an unmarked one would hold the only slot.
+TEST_CASE("an SNS HTTP delivery to an endpoint that never answers lets the next task run") {
+  // A listening socket that is never accepted from: the connection completes (backlog) and the
+  // request is sent, but no response ever comes, so http_post waits for its 3 s timeout.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+
+  HandlerPool pool(4, 1);
+  Flag delivering, next_ran;
+  nimbus::sns::HttpPostResult result;
+  result.status = -1;
+  pool.post([&] {
+    delivering.raise();
+    result = nimbus::sns::http_post(url, {}, "{}", 3);
+  });
+  REQUIRE(delivering.wait());
+  pool.post([&] { next_ran.raise(); });
+  CHECK(next_ran.wait());  // within a second, while the delivery still waits
+  pool.join();
+  CHECK(result.status == 0);  // no response: the delivery gave up at its timeout, not never
+  CHECK(result.error == "timed out while waiting for the response");
+  ::close(listener);
 }
