@@ -264,11 +264,24 @@ void Dispatcher::run(std::shared_ptr<Call> call) {
   attempt(call);
 }
 
-void Dispatcher::attempt(const std::shared_ptr<Call>& call) {
-  const Route& route = call->route;
+template <class Body>
+void Dispatcher::guarded(const std::shared_ptr<Call>& call, Body&& body) {
   try {
+    body();
+  } catch (const ApiError& e) {
+    finish(call, error_response(call->route, e, call->request, call->request_id));
+  } catch (const std::exception& e) {
+    log::error("request " + call->request_id + " (" + call->operation->name + "): " + e.what());
+    finish(call, error_response(call->route,
+                                errors::internal("We encountered an internal error. Please try again."),
+                                call->request, call->request_id));
+  }
+}
+
+void Dispatcher::attempt(const std::shared_ptr<Call>& call) {
+  guarded(call, [&] {
     CallContext ctx{call->request,     *call->operation, call->account,
-                    call->region,      call->request_id, route.bucket_from_host,
+                    call->region,      call->request_id, call->route.bucket_from_host,
                     call->body,        call->chunked ? &call->chunked->trailers() : nullptr,
                     call->final_attempt};
     Result result = call->service->call(ctx, call->input);
@@ -281,28 +294,46 @@ void Dispatcher::attempt(const std::shared_ptr<Call>& call) {
                   });
       return;
     }
-    ResponseMeta meta;
-    meta.request_id = call->request_id;
-    meta.head_request = call->request.method == "HEAD";
-    if (route.service == "sdb") meta.box_usage = "0.0000219907";
-    HttpResponse response =
-        route.protocol == "query" && wants_json_response(call->request)
-            ? encode_query_json(call->service->model(), *call->operation, result.output, meta)
-            : call->codec->encode(call->service->model(), *call->operation, result.output, meta);
-    if (result.status) response.status = result.status;
-    for (auto& h : result.headers) response.set_header(h.name, h.value);
-    if (result.stream) {
-      response.stream = std::move(result.stream);
-      response.stream_length = result.stream_length;
-    }
-    finish(call, std::move(response));
-  } catch (const ApiError& e) {
-    finish(call, error_response(route, e, call->request, call->request_id));
-  } catch (const std::exception& e) {
-    log::error("request " + call->request_id + " (" + call->operation->name + "): " + e.what());
-    finish(call, error_response(route, errors::internal("We encountered an internal error. Please try again."),
-                                call->request, call->request_id));
+    if (result.write) return write_then_respond(call, std::move(*result.write));
+    respond_with(call, result);
+  });
+}
+
+void Dispatcher::write_then_respond(const std::shared_ptr<Call>& call, AsyncWrite write) {
+  auto then = std::make_shared<std::function<void(Result&)>>(std::move(write.then));
+  write.db->write_async(std::move(write.job), [this, call, then](std::exception_ptr error) {
+    // On the writer thread: hand the rest to a handler thread.
+    auto rest = [this, call, then, error] {
+      guarded(call, [&] {
+        if (error) std::rethrow_exception(error);
+        Result result;
+        if (*then) (*then)(result);
+        respond_with(call, result);
+      });
+    };
+    if (settings_.run_on_handler)
+      settings_.run_on_handler(std::move(rest));
+    else
+      rest();
+  });
+}
+
+void Dispatcher::respond_with(const std::shared_ptr<Call>& call, Result& result) {
+  ResponseMeta meta;
+  meta.request_id = call->request_id;
+  meta.head_request = call->request.method == "HEAD";
+  if (call->route.service == "sdb") meta.box_usage = "0.0000219907";
+  HttpResponse response =
+      call->route.protocol == "query" && wants_json_response(call->request)
+          ? encode_query_json(call->service->model(), *call->operation, result.output, meta)
+          : call->codec->encode(call->service->model(), *call->operation, result.output, meta);
+  if (result.status) response.status = result.status;
+  for (auto& h : result.headers) response.set_header(h.name, h.value);
+  if (result.stream) {
+    response.stream = std::move(result.stream);
+    response.stream_length = result.stream_length;
   }
+  finish(call, std::move(response));
 }
 
 void Dispatcher::finish(const std::shared_ptr<Call>& call, HttpResponse response) {

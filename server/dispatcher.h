@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,8 @@ struct DispatcherSettings {
   std::string s3_base_domain = "localhost";
   bool ephemeral = false;
   std::string data_dir;
+  // Runs a task on a handler thread (Runtime::post); empty: runs it on the calling thread.
+  std::function<void(std::function<void()>)> run_on_handler;
 };
 
 class Dispatcher : public RequestHandler {
@@ -47,6 +50,13 @@ class Dispatcher : public RequestHandler {
   struct Call;
   void run(std::shared_ptr<Call> call);
   void attempt(const std::shared_ptr<Call>& call);
+  // Runs body; an exception from it finishes the call with the matching error response.
+  template <class Body>
+  void guarded(const std::shared_ptr<Call>& call, Body&& body);
+  // Queues the service's write; when it has committed, finishes the call from a handler thread.
+  void write_then_respond(const std::shared_ptr<Call>& call, AsyncWrite write);
+  // Encodes a service's result and finishes the call with it.
+  void respond_with(const std::shared_ptr<Call>& call, Result& result);
   void finish(const std::shared_ptr<Call>& call, HttpResponse response);
   HttpResponse admin(const HttpRequest& request);
   HttpResponse error_response(const Route& route, const ApiError& error, const HttpRequest& request,

@@ -106,6 +106,9 @@ int serve(const nimbus::Config& config) {
   settings.s3_base_domain = config.services.s3_base_domain;
   settings.ephemeral = config.ephemeral;
   settings.data_dir = config.data_dir;
+  settings.run_on_handler = [rt = runtime.get()](std::function<void()> task) {
+    rt->post(std::move(task));
+  };
   auto dispatcher = std::make_unique<Dispatcher>(authenticator, make_services(env), *db, *blobs,
                                                  runtime->waits(), clock, settings);
   auto server = std::make_unique<HttpServer>(*runtime, *dispatcher, http);

@@ -1,6 +1,8 @@
 // Service defaults: the Query-family services' (SQS, SNS, SimpleDB) answers to failed signature
-// checks. S3 and DynamoDB override auth_error with their own codes.
+// checks (S3 and DynamoDB override auth_error with their own codes), and complete().
 #include "services/service.h"
+
+#include "storage/database.h"
 
 namespace nimbus {
 
@@ -26,6 +28,15 @@ ApiError Service::auth_error(const AuthError& error) const {
       return ApiError(400, "IncompleteSignature", error.what());
   }
   return ApiError(403, "AccessDenied", error.what());
+}
+
+Result complete(Result result) {
+  if (!result.write) return result;
+  AsyncWrite write = std::move(*result.write);
+  write.db->write(write.job);
+  Result done;
+  if (write.then) write.then(done);
+  return done;
 }
 
 }  // namespace nimbus

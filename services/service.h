@@ -7,6 +7,7 @@
 // the Database (one writer, pooled readers) and their own locks.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,23 @@ struct Deferral {
   EpochMillis deadline_ms = 0;
 };
 
+class Connection;
+struct Result;
+
+// A write that does not hold the handler thread while it waits for its group commit: instead of
+// calling Database::write() and building the result, call() puts the write job and the rest of
+// its work here and returns. The dispatcher queues `job` (Database::write_async), and once it has
+// committed runs `then` on a handler thread to fill in the result; an ApiError thrown by either
+// becomes the error response, exactly as if call() had thrown it. Both must own what they use
+// (capture by value): the CallContext is gone by then. For the hot single-item writes
+// (SendMessage, PutItem, PutAttributes, small PutObject), where the thread hand-offs of a
+// blocking write cost more than the write itself.
+struct AsyncWrite {
+  Database* db = nullptr;
+  std::function<void(Connection&)> job;
+  std::function<void(Result&)> then;  // may be empty: the result is then the default one
+};
+
 struct Result {
   Value output;                       // the output shape's members
   int status = 0;                     // 0: the operation's default status
@@ -85,7 +103,13 @@ struct Result {
   std::unique_ptr<BodySource> stream;  // streamed payload (S3 GetObject)
   uint64_t stream_length = 0;
   std::optional<Deferral> defer;
+  std::optional<AsyncWrite> write;  // see AsyncWrite; output/status/headers then come from it
 };
+
+// Runs a result's AsyncWrite at once (Database::write, then `then`) and returns the finished
+// result; a result without one is returned as it is. For callers that need the whole result
+// before they go on: unit tests that call services directly.
+Result complete(Result result);
 
 class Service {
  public:

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/threads.h"
 
 namespace nimbus {
@@ -110,6 +111,10 @@ struct Database::Job {
   std::exception_ptr error;
   bool done = false;  // guarded by queue_mutex_
   std::condition_variable cv;
+  // write_async(): the job owns its function (fn points at it), lives on the heap, and is
+  // finished by calling `then` instead of waking a waiting caller.
+  std::function<void(Connection&)> owned_fn;
+  std::function<void(std::exception_ptr)> then;
 };
 
 Database::Database(const DatabaseOptions& options) : options_(options) {
@@ -195,6 +200,21 @@ void Database::submit(const std::function<void(Connection&)>& fn, bool solo) {
     job.cv.wait(lock, [&] { return job.done; });
   }
   if (job.error) std::rethrow_exception(job.error);
+}
+
+void Database::write_async(std::function<void(Connection&)> fn,
+                           std::function<void(std::exception_ptr)> then) {
+  if (std::this_thread::get_id() == writer_thread_.get_id()) {
+    throw std::logic_error("Database::write_async() called from inside a write job");
+  }
+  auto job = std::make_unique<Job>(nullptr, false);
+  job->owned_fn = std::move(fn);
+  job->fn = &job->owned_fn;
+  job->then = std::move(then);
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  if (stopping_) throw std::logic_error("Database::write_async() called while the database closes");
+  queue_.push_back(job.release());  // finish() deletes it
+  queue_cv_.notify_one();
 }
 
 void Database::writer_loop() {
@@ -306,10 +326,26 @@ void Database::run_solo(Job* job) {
 }
 
 void Database::finish(const std::vector<Job*>& jobs) {
-  std::lock_guard<std::mutex> lock(queue_mutex_);
-  for (Job* job : jobs) {
-    job->done = true;
-    job->cv.notify_one();  // under the lock: the caller may destroy the Job once it sees done
+  std::vector<std::unique_ptr<Job>> async;
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    for (Job* job : jobs) {
+      if (job->then) {
+        async.emplace_back(job);
+        continue;
+      }
+      job->done = true;
+      job->cv.notify_one();  // under the lock: the caller may destroy the Job once it sees done
+    }
+  }
+  for (auto& job : async) {  // outside the lock: a continuation may queue the next write
+    try {
+      job->then(job->error);
+    } catch (const std::exception& e) {
+      log::error(std::string("write_async continuation failed: ") + e.what());
+    } catch (...) {
+      log::error("write_async continuation failed");
+    }
   }
 }
 

@@ -91,6 +91,14 @@ class Database {
     }
   }
 
+  // The same write without waiting for it: fn runs in a later batch, and once that batch has
+  // committed (or fn or the commit failed), then(error) runs on the writer thread, with a null
+  // error on success. `then` must be quick (hand the rest to another thread) and must not
+  // write(); its exceptions are logged and dropped. Queued jobs still run when the database
+  // closes. Throws std::logic_error while it closes.
+  void write_async(std::function<void(Connection&)> fn,
+                   std::function<void(std::exception_ptr)> then);
+
   template <class F>
   auto read(F&& fn) -> std::invoke_result_t<F, Connection&> {
     Lease lease(*this);

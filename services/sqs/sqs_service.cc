@@ -1499,11 +1499,18 @@ Result SqsService::send_message_op(CallContext& c, const Value& in) {
   Queue q = resolve(c, in, "SendMessage");
   NewMessage m = check_message(q, in, c.account.id);
   EpochMillis now = env_.clock.now_ms();
-  std::vector<NewMessage*> batch{&m};
-  env_.db.write([&](Connection& conn) { insert_messages(conn, q, batch, now); });
-  wake_at(q.key(), now + m.delay * 1000LL);
+  // The hot path: written without holding the handler thread (see AsyncWrite).
+  auto message = std::make_shared<NewMessage>(std::move(m));
   Result r;
-  r.output = send_result(m);
+  r.write = AsyncWrite{&env_.db,
+                       [this, q, message, now](Connection& conn) {
+                         std::vector<NewMessage*> batch{message.get()};
+                         insert_messages(conn, q, batch, now);
+                       },
+                       [this, q, message, now](Result& done) {
+                         wake_at(q.key(), now + message->delay * 1000LL);
+                         done.output = send_result(*message);
+                       }};
   return r;
 }
 

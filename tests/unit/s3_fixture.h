@@ -135,7 +135,7 @@ struct S3Fixture {
       context.body = reader.get();
     }
     context.trailers = trailers;
-    return service->call(context, input);
+    return complete(service->call(context, input));
   }
 
   ApiError error_of(const std::function<void()>& fn) {

@@ -1,5 +1,6 @@
 // Tests for Database (storage/database.h): migrations, write() results and rollback, group
-// commit, persistence across reopen, readers next to writers in file and ephemeral mode, wipe().
+// commit, write_async(), persistence across reopen, readers next to writers in file and ephemeral
+// mode, wipe().
 #include <doctest/doctest.h>
 
 #include "tests/unit/temp_dir.h"
@@ -497,4 +498,82 @@ TEST_CASE("wipe deletes every row but keeps tables, versions and foreign keys") 
     return c.last_insert_rowid();
   });
   CHECK(id == 1);  // AUTOINCREMENT restarted
+}
+
+TEST_CASE("write_async runs its continuation after the commit, with the job's error if it threw") {
+  TempDir dir;
+  Database db(file_options(dir));
+  db.migrate("t", {"CREATE TABLE t(name TEXT PRIMARY KEY)"});
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::pair<std::string, std::exception_ptr>> finished;
+  auto then = [&](const std::string& name) {
+    return [&, name](std::exception_ptr error) {  // on the writer thread, after the commit
+      std::lock_guard lock(mutex);
+      finished.emplace_back(name, error);
+      changed.notify_all();
+    };
+  };
+  auto wait_for = [&](size_t n) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(5), [&] { return finished.size() >= n; });
+  };
+
+  db.write_async([](Connection& c) { c.exec("INSERT INTO t VALUES('a')"); }, then("a"));
+  REQUIRE(wait_for(1));
+  CHECK(finished[0].first == "a");
+  CHECK_FALSE(finished[0].second);
+  CHECK(count_rows(db, "t") == 1);  // committed: a reader sees it
+
+  db.write_async(
+      [](Connection& c) {
+        c.exec("INSERT INTO t VALUES('b')");
+        throw std::runtime_error("refused");
+      },
+      then("b"));
+  REQUIRE(wait_for(2));
+  REQUIRE(finished[1].second);
+  CHECK(message_of(finished[1].second) == "refused");
+  CHECK(count_rows(db, "t") == 1);  // b's insert was rolled back
+
+  // A write job may not queue more writes from inside its batch.
+  CHECK_THROWS_AS(db.write([&](Connection&) { db.write_async([](Connection&) {}, [](auto) {}); }),
+                  std::logic_error);
+}
+
+TEST_CASE("write_async jobs share batches with blocking writes and run before the database closes") {
+  TempDir dir;
+  std::atomic<int> done{0};
+  uint64_t commits = 0;
+  {
+    Database db(file_options(dir));
+    db.migrate("t", {"CREATE TABLE t(name TEXT PRIMARY KEY)"});
+    std::atomic<bool> blocker_running{false};
+    std::thread blocker([&] {
+      db.write([&](Connection&) {
+        blocker_running = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      });
+    });
+    while (!blocker_running) std::this_thread::yield();
+    uint64_t before = db.commits();
+    for (int i = 0; i < 20; ++i)
+      db.write_async([i](Connection& c) { c.exec("INSERT INTO t VALUES('" + std::to_string(i) + "')"); },
+                     [&](std::exception_ptr error) {
+                       if (!error) ++done;
+                     });
+    blocker.join();
+    db.write([](Connection& c) { c.exec("INSERT INTO t VALUES('sync')"); });  // after the 20
+    CHECK(done.load() == 20);
+    commits = db.commits() - before - 1;  // not counting the blocker's
+    CHECK(commits <= 2);                  // the 20 async jobs (and perhaps the sync one): one batch
+    for (int i = 0; i < 5; ++i)           // left queued when the database closes
+      db.write_async([](Connection& c) { c.exec("INSERT INTO t SELECT 'late'||count(*) FROM t"); },
+                     [&](std::exception_ptr error) {
+                       if (!error) ++done;
+                     });
+  }
+  CHECK(done.load() == 25);
+  Database reopened(file_options(dir));
+  CHECK(count_rows(reopened, "t") == 26);
 }

@@ -205,7 +205,7 @@ struct StreamsFixture {
     HttpRequest http;
     http.method = op->http_method;
     CallContext context{http, *op, who, "us-east-1", "request-id", ""};
-    return service.call(context, input).output;
+    return complete(service.call(context, input)).output;
   }
   std::string error(Service& service, const std::string& operation, const Value& input) {
     try {

@@ -122,7 +122,7 @@ struct SnsFixture {
     http.method = "POST";
     http.headers.push_back({"Host", "localhost:4566"});
     CallContext context{http, *op, alice(), "us-east-1", "request-id", ""};
-    return service->call(context, input);
+    return complete(service->call(context, input));
   }
 
   std::string topic(const std::string& name, Value attributes = Value::map()) {

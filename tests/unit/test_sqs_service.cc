@@ -135,7 +135,7 @@ struct SqsFixture {
     if (request_id.empty()) request_id = "req-" + std::to_string(++request_counter);
     CallContext context{http, *op, who, "us-east-1", request_id, ""};
     context.final_attempt = final_attempt;
-    return service->call(context, input);
+    return complete(service->call(context, input));
   }
 
   std::string error_of(const std::string& operation, Value input, const Account& who = kAlice) {
