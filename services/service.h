@@ -108,7 +108,8 @@ struct Result {
 
 // Runs a result's AsyncWrite at once (Database::write, then `then`) and returns the finished
 // result; a result without one is returned as it is. For callers that need the whole result
-// before they go on: unit tests that call services directly.
+// before they go on: unit tests that call services directly, and an operation made of others
+// (DynamoDB's PartiQL statements run PutItem and the like).
 Result complete(Result result);
 
 class Service {

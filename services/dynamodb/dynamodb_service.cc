@@ -1382,31 +1382,54 @@ Result put_item(Ctx& x) {
   if (!in.has("Item"))
     throw err::validation("1 validation error detected: Value null at 'item' failed to satisfy "
                           "constraint: Member must not be null");
-  Item item = item_from_value(*in.find("Item"));
-  bool want_old = old_on_failure(in);
-  Exprs e = parse_exprs(in);
-  check_item(*cached, item);
-  KeyBytes k = key_bytes_of(*cached, item);
-  bool metrics = metrics_asked(in) && has_collections(*cached);
-  WriteOutcome w = x.db.write([&](Connection& c) {
-    TablePtr t = current(c, cached);
-    if (t != cached) check_item(*t, item);
-    WriteOutcome o;
-    o.old = get_row(c, t->id, k);
-    if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw condition_failed(want_old, o.old);
-    o.neu = item;
-    o.units = store(c, *t, k, o.old, o.neu, x.clock.now_ms());
-    if (metrics) o.metrics = collection_metrics(c, *t, item);
-    return o;
-  });
+  // What the write job and the result need, owned: the write does not hold the handler thread
+  // (see AsyncWrite), so the request's input and context are gone when they run.
+  struct Put {
+    TablePtr cached;
+    Item item;
+    bool want_old = false;
+    Exprs e;
+    KeyBytes k;
+    bool metrics = false;
+    const Clock* clock = nullptr;
+    bool return_old = false;
+    Value capacity_in;  // the input's ReturnConsumedCapacity, for add_capacity
+    WriteOutcome w;
+  };
+  auto p = std::make_shared<Put>();
+  p->cached = cached;
+  p->item = item_from_value(*in.find("Item"));
+  p->want_old = old_on_failure(in);
+  p->e = parse_exprs(in);
+  check_item(*cached, p->item);
+  p->k = key_bytes_of(*cached, p->item);
+  p->metrics = metrics_asked(in) && has_collections(*cached);
+  p->clock = &x.clock;
+  p->return_old = in.string_or("ReturnValues", "NONE") == "ALL_OLD";
+  p->capacity_in =
+      Value::map().set("ReturnConsumedCapacity", in.string_or("ReturnConsumedCapacity", "NONE"));
   Result r;
-  r.output = Value::map();
-  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
-  if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
-    r.output.set("Attributes", returned_item(*w.old));
-  w.units.table = write_units(std::max(item_size(item), w.old ? item_size(*w.old) : 0));
-  add_capacity(r.output, in, cached->name, w.units);
+  r.write = AsyncWrite{
+      &x.db,
+      [p](Connection& c) {
+        TablePtr t = current(c, p->cached);
+        if (t != p->cached) check_item(*t, p->item);
+        WriteOutcome& o = p->w;
+        o.old = get_row(c, t->id, p->k);
+        if (p->e.condition && !evaluate(*p->e.condition, o.old ? *o.old : Item{}))
+          throw condition_failed(p->want_old, o.old);
+        o.neu = p->item;
+        o.units = store(c, *t, p->k, o.old, o.neu, p->clock->now_ms());
+        if (p->metrics) o.metrics = collection_metrics(c, *t, p->item);
+      },
+      [p](Result& done) {
+        WriteOutcome& w = p->w;
+        done.output = Value::map();
+        if (p->metrics) done.output.set("ItemCollectionMetrics", w.metrics);
+        if (p->return_old && w.old) done.output.set("Attributes", returned_item(*w.old));
+        w.units.table = write_units(std::max(item_size(p->item), w.old ? item_size(*w.old) : 0));
+        add_capacity(done.output, p->capacity_in, p->cached->name, w.units);
+      }};
   return r;
 }
 
@@ -2301,6 +2324,22 @@ void DynamoDbService::forget_table(const std::string& account, const std::string
   ++forgotten_;
 }
 
+namespace {
+// Inside a catch of an ApiError: rethrows it with DynamoDB's JSON __type when it has none.
+[[noreturn]] void rethrow_with_json_type() {
+  try {
+    throw;
+  } catch (const ApiError& e) {
+    if (e.json_type.empty() && e.code != "NotImplemented") {
+      ApiError copy = e;
+      copy.json_type = "com.amazonaws.dynamodb.v20120810#" + e.code;
+      throw copy;
+    }
+    throw;
+  }
+}
+}  // namespace
+
 Result DynamoDbService::call(CallContext& context, const Value& input) {
   using Handler = Result (*)(Ctx&);
   static const std::unordered_map<std::string_view, Handler> handlers = {
@@ -2335,14 +2374,27 @@ Result DynamoDbService::call(CallContext& context, const Value& input) {
   Ctx x{*this, env_.db, context, input, env_.clock};
   try {
     check_capacity_mode(input);
-    return it->second(x);
-  } catch (const ApiError& e) {
-    if (e.json_type.empty() && e.code != "NotImplemented") {
-      ApiError copy = e;
-      copy.json_type = "com.amazonaws.dynamodb.v20120810#" + e.code;
-      throw copy;
+    Result r = it->second(x);
+    if (r.write) {  // its errors come later, and get their type the same way
+      r.write->job = [job = std::move(r.write->job)](Connection& c) {
+        try {
+          job(c);
+        } catch (const ApiError&) {
+          rethrow_with_json_type();
+        }
+      };
+      if (r.write->then)
+        r.write->then = [then = std::move(r.write->then)](Result& done) {
+          try {
+            then(done);
+          } catch (const ApiError&) {
+            rethrow_with_json_type();
+          }
+        };
     }
-    throw;
+    return r;
+  } catch (const ApiError&) {
+    rethrow_with_json_type();
   }
 }
 

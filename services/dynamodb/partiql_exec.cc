@@ -28,7 +28,7 @@ struct Runner {
     const Operation* op = svc.model().operation(operation);
     CallContext sub{call.http, *op, call.account, call.region, call.request_id, {}, nullptr,
                     nullptr, true};
-    return svc.call(sub, input).output;
+    return complete(svc.call(sub, input)).output;  // the whole result, written, now
   }
   TablePtr table(const std::string& name) {
     TablePtr t = svc.find_table(call.account.id, call.region, name);
