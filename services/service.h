@@ -86,10 +86,11 @@ struct Result;
 // calling Database::write() and building the result, call() puts the write job and the rest of
 // its work here and returns. The dispatcher queues `job` (Database::write_async), and once it has
 // committed runs `then` on a handler thread to fill in the result; an ApiError thrown by either
-// becomes the error response, exactly as if call() had thrown it. Both must own what they use
-// (capture by value): the CallContext is gone by then. For the hot single-item writes
-// (SendMessage, PutItem, PutAttributes, small PutObject), where the thread hand-offs of a
-// blocking write cost more than the write itself.
+// becomes the error response, exactly as if call() had thrown it. Both run after call() has
+// returned: they may keep a copy of the CallContext and references to the input Value and to
+// the request (both live until the call is answered), but nothing of call()'s frame. For the hot
+// single-item writes (SendMessage, PutItem, PutAttributes, small PutObject), where the thread
+// hand-offs of a blocking write cost more than the write itself.
 struct AsyncWrite {
   Database* db = nullptr;
   std::function<void(Connection&)> job;

@@ -491,52 +491,67 @@ Result S3Service::put_object(CallContext& context, const Value& input) {
   if (!blob_id.empty()) object.segments.push_back({blob_id, 0, received.size});
   object.inline_body = std::move(received.inline_body);
 
-  struct Outcome {
-    std::vector<std::string> freed;
+  // The write and what follows it, shared: a small object's write finishes after put_object
+  // returns (AsyncWrite), when only the request and `input` are still there, not this frame.
+  struct Put {
+    CallContext context;
+    const Value& input;
+    ObjectRecord object;
+    std::vector<std::string> freed;  // blobs of the version the write replaced
     std::string versioning;
   };
-  Outcome outcome;
+  auto put = std::make_shared<Put>(Put{context, input, std::move(object), {}, {}});
+  auto write_object = [put](Connection& c) {
+    ObjectRecord& object = put->object;
+    const std::string& bucket_name = object.bucket;
+    const std::string& key = object.key;
+    const Value& input = put->input;
+    BucketRecord bucket = require_bucket(c, bucket_name, put->context, input, Access::Write);
+    put->versioning = bucket.versioning;
+    std::optional<ObjectRecord> current = s3::find_object(c, bucket_name, key, std::nullopt);
+    bool exists = current && !current->delete_marker;
+    // Conditional writes: If-None-Match: * refuses to overwrite; If-Match needs the ETag.
+    if (std::optional<std::string> none_match = input.get_string("IfNoneMatch")) {
+      if (trim(*none_match) != "*")
+        throw errors::not_implemented("If-None-Match on PutObject with a value other than *");
+      if (exists) throw s3_errors::precondition_failed("If-None-Match");
+    }
+    if (std::optional<std::string> match = input.get_string("IfMatch")) {
+      if (!exists) throw s3_errors::no_such_key(key);
+      if (!etag_matches(*match, current->etag)) throw s3_errors::precondition_failed("If-Match");
+    }
+    object.version_id = new_version_id(bucket.versioning);
+    if (object.version_id == s3::kNullVersion) {
+      // Unversioned (or suspended) buckets keep one "null" version: the new one replaces it.
+      std::optional<ObjectRecord> null_version =
+          s3::find_object(c, bucket_name, key, std::string(s3::kNullVersion));
+      if (null_version) put->freed = s3::delete_object(c, *null_version);
+    }
+    s3::demote_latest(c, bucket_name, key);
+    object.is_latest = true;
+    s3::insert_object(c, object);
+  };
+  auto respond = [this, put](Result& result) {
+    remove_blobs(put->freed);
+    const ObjectRecord& object = put->object;
+    result.output.set("ETag", object.etag);
+    add_checksums(object.checksums, result.output);
+    result.output.set("ServerSideEncryption", *object.sse_algorithm);
+    if (object.sse_kms_key_id) result.output.set("SSEKMSKeyId", *object.sse_kms_key_id);
+    if (!put->versioning.empty()) result.output.set("VersionId", object.version_id);
+  };
+  Result result;
+  if (blob_id.empty()) {  // nothing to clean up if it fails: the hot path, written asynchronously
+    result.write = AsyncWrite{&env_.db, write_object, respond};
+    return result;
+  }
   try {
-    outcome = env_.db.write([&](Connection& c) {
-      Outcome out;
-      BucketRecord bucket = require_bucket(c, bucket_name, context, input);
-      out.versioning = bucket.versioning;
-      std::optional<ObjectRecord> current = s3::find_object(c, bucket_name, key, std::nullopt);
-      bool exists = current && !current->delete_marker;
-      // Conditional writes: If-None-Match: * refuses to overwrite; If-Match needs the ETag.
-      if (std::optional<std::string> none_match = input.get_string("IfNoneMatch")) {
-        if (trim(*none_match) != "*")
-          throw errors::not_implemented("If-None-Match on PutObject with a value other than *");
-        if (exists) throw s3_errors::precondition_failed("If-None-Match");
-      }
-      if (std::optional<std::string> match = input.get_string("IfMatch")) {
-        if (!exists) throw s3_errors::no_such_key(key);
-        if (!etag_matches(*match, current->etag)) throw s3_errors::precondition_failed("If-Match");
-      }
-      object.version_id = new_version_id(bucket.versioning);
-      if (object.version_id == s3::kNullVersion) {
-        // Unversioned (or suspended) buckets keep one "null" version: the new one replaces it.
-        std::optional<ObjectRecord> null_version =
-            s3::find_object(c, bucket_name, key, std::string(s3::kNullVersion));
-        if (null_version) out.freed = s3::delete_object(c, *null_version);
-      }
-      s3::demote_latest(c, bucket_name, key);
-      object.is_latest = true;
-      s3::insert_object(c, object);
-      return out;
-    });
+    env_.db.write(write_object);
   } catch (...) {
-    if (!blob_id.empty()) remove_blobs({blob_id});
+    remove_blobs({blob_id});
     throw;
   }
-  remove_blobs(outcome.freed);
-
-  Result result;
-  result.output.set("ETag", object.etag);
-  add_checksums(object.checksums, result.output);
-  result.output.set("ServerSideEncryption", *object.sse_algorithm);
-  if (object.sse_kms_key_id) result.output.set("SSEKMSKeyId", *object.sse_kms_key_id);
-  if (!outcome.versioning.empty()) result.output.set("VersionId", object.version_id);
+  respond(result);
   return result;
 }
 

@@ -52,6 +52,17 @@ Account account(const std::string& id, const std::string& key) {
 }
 const Account kAlice = account("000000000000", "AKIAIOSFODNN7EXAMPLE");
 const Account kBob = account("111111111111", "AKIAI44QH8DHBEXAMPLE");
+Account anonymous() {
+  Account a;
+  a.anonymous = true;
+  return a;
+}
+
+// Inputs naming a bucket, and a bucket and key.
+Value bk(const std::string& bucket) { return Value::map().set("Bucket", bucket); }
+Value bkey(const std::string& bucket, const std::string& key) {
+  return Value::map().set("Bucket", bucket).set("Key", key);
+}
 
 // Hands out its bytes in small pieces, as a network body arrives.
 class TrickleReader : public BodyReader {

@@ -5,20 +5,6 @@
 #include "services/s3/bucket_cache.h"
 #include "services/s3/schema.h"
 
-namespace {
-
-Value bk(const std::string& bucket) { return Value::map().set("Bucket", bucket); }
-Value bkey(const std::string& bucket, const std::string& key) {
-  return Value::map().set("Bucket", bucket).set("Key", key);
-}
-Account anonymous() {
-  Account a;
-  a.anonymous = true;
-  return a;
-}
-
-}  // namespace
-
 TEST_CASE("s3 bucket cache: remembers a committed row until invalidated, forgets all on clear") {
   S3Fixture f;
   f.create_bucket("one");

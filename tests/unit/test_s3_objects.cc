@@ -6,10 +6,6 @@
 
 namespace {
 
-Value bk(const std::string& bucket) { return Value::map().set("Bucket", bucket); }
-Value bkey(const std::string& bucket, const std::string& key) {
-  return Value::map().set("Bucket", bucket).set("Key", key);
-}
 std::vector<std::string> keys_of(const Value& out) {
   std::vector<std::string> keys;
   if (const Value* c = out.find("Contents"))
@@ -21,11 +17,6 @@ std::vector<std::string> prefixes_of(const Value& out) {
   if (const Value* c = out.find("CommonPrefixes"))
     for (const Value& o : c->as_list()) p.push_back(o.string_or("Prefix", ""));
   return p;
-}
-Account anonymous() {
-  Account a;
-  a.anonymous = true;
-  return a;
 }
 
 }  // namespace
@@ -591,4 +582,29 @@ TEST_CASE("s3: composite checksums are checked on Complete and parts are kept fo
   CHECK(list->as_list()[0].get_int("PartNumber") == 2);
   CHECK(list->as_list()[0].get_int("Size") == 3);
   CHECK(list->as_list()[0].get_string("ChecksumSHA256") == base64_encode(sha256(p2)));
+}
+
+// API_PutObject / acl-overview (WRITE on a bucket: create objects in it): a bucket whose ACL
+// grants WRITE takes objects from others, small (written after the call returns) and large
+// alike; a private one refuses them, and the refused write leaves nothing behind.
+TEST_CASE("s3: PutObject into a bucket with a WRITE grant works for other accounts and anonymous") {
+  S3Fixture f;
+  f.create_bucket("shared");
+  f.call("PutBucketAcl", bk("shared").set("ACL", "public-read-write"));
+  std::string large(64 * 1024, 'L');
+  CHECK_NOTHROW(f.call("PutObject", bkey("shared", "from-bob"), kBob, std::string("small")));
+  CHECK_NOTHROW(f.call("PutObject", bkey("shared", "large-from-bob"), kBob, large));
+  CHECK_NOTHROW(f.call("PutObject", bkey("shared", "from-anyone"), anonymous(), std::string("a")));
+  CHECK(f.get_body("shared", "from-bob") == "small");
+  CHECK(f.get_body("shared", "large-from-bob") == large);
+  CHECK(f.get_body("shared", "from-anyone") == "a");
+
+  f.create_bucket("private");
+  size_t blobs_before = f.blob_count();
+  CHECK(f.error_of([&] { f.call("PutObject", bkey("private", "k"), kBob, std::string("x")); })
+            .code == "AccessDenied");
+  CHECK(f.error_of([&] { f.call("PutObject", bkey("private", "big"), kBob, large); }).code ==
+        "AccessDenied");
+  CHECK(f.blob_count() == blobs_before);
+  CHECK(f.error_of([&] { f.call("HeadObject", bkey("private", "k")); }).code == "NoSuchKey");
 }
