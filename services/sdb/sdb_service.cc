@@ -398,15 +398,21 @@ Result SdbService::put_attributes(CallContext& context, const Value& input) {
   std::vector<AttributeChange> changes = changes_of(input.find("Attributes"), true, item);
   if (changes.empty()) throw errs::missing_parameter("Attribute.Name");
   std::optional<Expectation> expected = expectation_of(input);
-  env_.db.write([&](Connection& c) {
-    DomainRecord d = require_domain(c, context, domain);
-    ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}, {}});
-    check_expectation(expected, current.attributes);
-    Attributes next = apply_put(current.attributes, changes);
-    if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(item);
-    check_domain_limits(d.usage, sdb::store_item(c, d.id, current, next), env_.settings);
-  });
-  return {};
+  // Written without holding the handler thread (see AsyncWrite): the job owns what it uses.
+  Result r;
+  r.write = AsyncWrite{
+      &env_.db,
+      [this, context, domain = std::move(domain), item = std::move(item),
+       changes = std::move(changes), expected = std::move(expected)](Connection& c) {
+        DomainRecord d = require_domain(c, context, domain);
+        ItemRecord current = sdb::find_item(c, d.id, item).value_or(ItemRecord{0, item, {}, {}});
+        check_expectation(expected, current.attributes);
+        Attributes next = apply_put(current.attributes, changes);
+        if (next.size() > kMaxItemPairs) throw errs::number_item_attributes_exceeded(item);
+        check_domain_limits(d.usage, sdb::store_item(c, d.id, current, next), env_.settings);
+      },
+      {}};
+  return r;
 }
 
 Result SdbService::batch_put_attributes(CallContext& context, const Value& input) {
