@@ -28,17 +28,6 @@ std::chrono::system_clock::time_point to_time_point(EpochMillis t) {
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(t));
 }
 
-// Runs a task, logging instead of letting an exception end the thread.
-void run_guarded(const std::function<void()>& task) {
-  try {
-    task();
-  } catch (const std::exception& e) {
-    log::error(std::string("background task failed: ") + e.what());
-  } catch (...) {
-    log::error("background task failed");
-  }
-}
-
 using Strand = net::strand<net::io_context::executor_type>;
 
 // Timers are created on, waited on and cancelled through one strand, since an Asio timer must
@@ -60,7 +49,7 @@ class AsioScheduler : public Scheduler {
           timers_.erase(id);
         }
         if (ec) return;  // cancelled
-        pool_.post([task] { run_guarded(task); });
+        pool_.post(task);  // the pool logs what a task throws
       });
     });
     return id;
@@ -147,7 +136,7 @@ class AsioWaitHub : public WaitHub {
   void fire(const std::shared_ptr<Waiter>& waiter, bool timed_out) {
     if (waiter->fired) return;
     waiter->fired = true;
-    pool_.post([waiter, timed_out] { run_guarded([&] { waiter->wake(timed_out); }); });
+    pool_.post([waiter, timed_out] { waiter->wake(timed_out); });
   }
 
   HandlerPool& pool_;
