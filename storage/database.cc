@@ -210,7 +210,7 @@ void Database::write_async(std::function<void(Connection&)> fn,
   auto job = std::make_unique<Job>(nullptr, false);
   job->owned_fn = std::move(fn);
   job->fn = &job->owned_fn;
-  job->then = std::move(then);
+  job->then = then ? std::move(then) : [](std::exception_ptr) {};  // non-empty marks it async
   std::lock_guard<std::mutex> lock(queue_mutex_);
   if (stopping_) throw std::logic_error("Database::write_async() called while the database closes");
   queue_.push_back(job.release());  // finish() deletes it

@@ -536,6 +536,11 @@ TEST_CASE("write_async runs its continuation after the commit, with the job's er
   CHECK(message_of(finished[1].second) == "refused");
   CHECK(count_rows(db, "t") == 1);  // b's insert was rolled back
 
+  // No continuation at all is allowed: the job still runs, and is freed after its batch.
+  db.write_async([](Connection& c) { c.exec("INSERT INTO t VALUES('c')"); }, {});
+  db.write([](Connection&) {});  // queued after it, so it has committed when this returns
+  CHECK(count_rows(db, "t") == 2);
+
   // A write job may not queue more writes from inside its batch.
   CHECK_THROWS_AS(db.write([&](Connection&) { db.write_async([](Connection&) {}, [](auto) {}); }),
                   std::logic_error);
