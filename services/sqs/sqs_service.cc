@@ -1895,8 +1895,9 @@ Result SqsService::delete_message(CallContext& c, const Value& in) {
   Queue q = resolve(c, in, "DeleteMessage");
   std::string handle = required_string(in, "ReceiptHandle");
   Receipt r = check_receipt(q, handle);
-  env_.db.write([&](Connection& conn) { delete_one(conn, r); });
-  return {};
+  Result out;  // written without holding the handler thread (see AsyncWrite)
+  out.write = AsyncWrite{&env_.db, [r](Connection& conn) { delete_one(conn, r); }, {}};
+  return out;
 }
 
 Result SqsService::delete_message_batch(CallContext& c, const Value& in) {
