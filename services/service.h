@@ -89,8 +89,9 @@ struct Result;
 // becomes the error response, exactly as if call() had thrown it. Both run after call() has
 // returned: they may keep a copy of the CallContext and references to the input Value and to
 // the request (both live until the call is answered), but nothing of call()'s frame. For the hot
-// single-item writes (SQS SendMessage and DeleteMessage, PutItem, PutAttributes, small
-// PutObject), where the thread hand-offs of a blocking write cost more than the write itself.
+// single-item writes (SQS SendMessage and DeleteMessage, DynamoDB PutItem, UpdateItem and
+// DeleteItem, PutAttributes, small PutObject), where the thread hand-offs of a blocking write
+// cost more than the write itself.
 struct AsyncWrite {
   Database* db = nullptr;
   std::function<void(Connection&)> job;

@@ -1375,6 +1375,45 @@ struct WriteOutcome {
   Value metrics;  // ItemCollectionMetrics when asked for
 };
 
+// The single-item writes (put, update, delete) run as AsyncWrites (services/service.h), so they
+// do not hold a handler thread through the group commit: `write` runs in the write job and fills
+// in the outcome, `respond` makes the output from it after the commit. Both run after the
+// operation has returned: they own their state (a shared_ptr each operation captures) and may
+// reference the input, which lives until the call is answered.
+template <class Write, class Respond>
+Result item_write(Ctx& x, Write write, Respond respond) {
+  auto outcome = std::make_shared<WriteOutcome>();
+  Result r;
+  r.write = AsyncWrite{&x.db, [outcome, write](Connection& c) { write(c, *outcome); },
+                       [outcome, respond](Result& done) {
+                         done.output = Value::map();
+                         respond(*outcome, done.output);
+                       }};
+  return r;
+}
+
+// What a single-item write decided before its job runs.
+struct ItemWrite {
+  TablePtr cached;
+  Item item;  // the item to put, or the key to update or delete
+  KeyBytes k;
+  bool want_old = false;
+  Exprs e;
+  bool metrics = false;
+  const Clock* clock = nullptr;
+};
+
+std::shared_ptr<ItemWrite> item_write_of(Ctx& x, TablePtr cached, Item item) {
+  auto w = std::make_shared<ItemWrite>();
+  w->cached = std::move(cached);
+  w->item = std::move(item);
+  w->want_old = old_on_failure(x.in);
+  w->e = parse_exprs(x.in);
+  w->metrics = metrics_asked(x.in) && has_collections(*w->cached);
+  w->clock = &x.clock;
+  return w;
+}
+
 Result put_item(Ctx& x) {
   const Value& in = x.in;
   TablePtr cached = require_table(x, table_name_of(in));
@@ -1382,39 +1421,14 @@ Result put_item(Ctx& x) {
   if (!in.has("Item"))
     throw err::validation("1 validation error detected: Value null at 'item' failed to satisfy "
                           "constraint: Member must not be null");
-  // What the write job and the result need, owned: the write does not hold the handler thread
-  // (see AsyncWrite), so the request's input and context are gone when they run.
-  struct Put {
-    TablePtr cached;
-    Item item;
-    bool want_old = false;
-    Exprs e;
-    KeyBytes k;
-    bool metrics = false;
-    const Clock* clock = nullptr;
-    bool return_old = false;
-    Value capacity_in;  // the input's ReturnConsumedCapacity, for add_capacity
-    WriteOutcome w;
-  };
-  auto p = std::make_shared<Put>();
-  p->cached = cached;
-  p->item = item_from_value(*in.find("Item"));
-  p->want_old = old_on_failure(in);
-  p->e = parse_exprs(in);
+  auto p = item_write_of(x, cached, item_from_value(*in.find("Item")));
   check_item(*cached, p->item);
   p->k = key_bytes_of(*cached, p->item);
-  p->metrics = metrics_asked(in) && has_collections(*cached);
-  p->clock = &x.clock;
-  p->return_old = in.string_or("ReturnValues", "NONE") == "ALL_OLD";
-  p->capacity_in =
-      Value::map().set("ReturnConsumedCapacity", in.string_or("ReturnConsumedCapacity", "NONE"));
-  Result r;
-  r.write = AsyncWrite{
-      &x.db,
-      [p](Connection& c) {
+  return item_write(
+      x,
+      [p](Connection& c, WriteOutcome& o) {
         TablePtr t = current(c, p->cached);
         if (t != p->cached) check_item(*t, p->item);
-        WriteOutcome& o = p->w;
         o.old = get_row(c, t->id, p->k);
         if (p->e.condition && !evaluate(*p->e.condition, o.old ? *o.old : Item{}))
           throw condition_failed(p->want_old, o.old);
@@ -1422,44 +1436,38 @@ Result put_item(Ctx& x) {
         o.units = store(c, *t, p->k, o.old, o.neu, p->clock->now_ms());
         if (p->metrics) o.metrics = collection_metrics(c, *t, p->item);
       },
-      [p](Result& done) {
-        WriteOutcome& w = p->w;
-        done.output = Value::map();
-        if (p->metrics) done.output.set("ItemCollectionMetrics", w.metrics);
-        if (p->return_old && w.old) done.output.set("Attributes", returned_item(*w.old));
+      [p, &in](WriteOutcome& w, Value& out) {
+        if (p->metrics) out.set("ItemCollectionMetrics", w.metrics);
+        if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
+          out.set("Attributes", returned_item(*w.old));
         w.units.table = write_units(std::max(item_size(p->item), w.old ? item_size(*w.old) : 0));
-        add_capacity(done.output, p->capacity_in, p->cached->name, w.units);
-      }};
-  return r;
+        add_capacity(out, in, p->cached->name, w.units);
+      });
 }
 
 Result delete_item(Ctx& x) {
   const Value& in = x.in;
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD"});
-  Item key = key_from(*cached, in.find("Key"));
-  bool want_old = old_on_failure(in);
-  Exprs e = parse_exprs(in);
-  KeyBytes k = key_bytes_of(*cached, key);
-  bool metrics = metrics_asked(in) && has_collections(*cached);
-  WriteOutcome w = x.db.write([&](Connection& c) {
-    TablePtr t = current(c, cached);
-    WriteOutcome o;
-    o.old = get_row(c, t->id, k);
-    if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw condition_failed(want_old, o.old);
-    if (o.old) o.units = store(c, *t, k, o.old, std::nullopt, x.clock.now_ms());
-    if (metrics) o.metrics = collection_metrics(c, *t, key);
-    return o;
-  });
-  Result r;
-  r.output = Value::map();
-  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
-  if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
-    r.output.set("Attributes", returned_item(*w.old));
-  w.units.table = write_units(w.old ? item_size(*w.old) : 0);
-  add_capacity(r.output, in, cached->name, w.units);
-  return r;
+  auto d = item_write_of(x, cached, key_from(*cached, in.find("Key")));
+  d->k = key_bytes_of(*cached, d->item);
+  return item_write(
+      x,
+      [d](Connection& c, WriteOutcome& o) {
+        TablePtr t = current(c, d->cached);
+        o.old = get_row(c, t->id, d->k);
+        if (d->e.condition && !evaluate(*d->e.condition, o.old ? *o.old : Item{}))
+          throw condition_failed(d->want_old, o.old);
+        if (o.old) o.units = store(c, *t, d->k, o.old, std::nullopt, d->clock->now_ms());
+        if (d->metrics) o.metrics = collection_metrics(c, *t, d->item);
+      },
+      [d, &in](WriteOutcome& w, Value& out) {
+        if (d->metrics) out.set("ItemCollectionMetrics", w.metrics);
+        if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
+          out.set("Attributes", returned_item(*w.old));
+        w.units.table = write_units(w.old ? item_size(*w.old) : 0);
+        add_capacity(out, in, d->cached->name, w.units);
+      });
 }
 
 void check_update_paths(const TableInfo& t, const std::vector<UpdateAction>& actions) {
@@ -1485,46 +1493,42 @@ Result update_item(Ctx& x) {
   const Value& in = x.in;
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
-  Item key = key_from(*cached, in.find("Key"));
-  bool want_old = old_on_failure(in);
-  Exprs e = parse_exprs(in);
-  std::vector<UpdateAction> actions;
-  if (e.update) actions = *e.update;
+  auto u = item_write_of(x, cached, key_from(*cached, in.find("Key")));
+  auto actions = std::make_shared<std::vector<UpdateAction>>();
+  if (u->e.update) *actions = *u->e.update;
   else if (const Value* au = in.find("AttributeUpdates"); au && au->is_map())
-    actions = legacy_updates(*au);
-  std::vector<Path> paths;
-  for (const UpdateAction& a : actions) paths.push_back(a.path);
-  check_update_paths(*cached, actions);
-  KeyBytes k = key_bytes_of(*cached, key);
-  bool metrics = metrics_asked(in) && has_collections(*cached);
-  WriteOutcome w = x.db.write([&](Connection& c) {
-    TablePtr t = current(c, cached);
-    WriteOutcome o;
-    o.old = get_row(c, t->id, k);
-    if (e.condition && !evaluate(*e.condition, o.old ? *o.old : Item{}))
-      throw condition_failed(want_old, o.old);
-    o.neu = updated_item(*t, key, o.old, actions);
-    o.units = store(c, *t, k, o.old, o.neu, x.clock.now_ms());
-    if (metrics) o.metrics = collection_metrics(c, *t, key);
-    return o;
-  });
-  Result r;
-  r.output = Value::map();
-  if (metrics) r.output.set("ItemCollectionMetrics", w.metrics);
-  std::string rv = in.string_or("ReturnValues", "NONE");
-  if (rv == "ALL_OLD" && w.old) r.output.set("Attributes", returned_item(*w.old));
-  if (rv == "ALL_NEW") r.output.set("Attributes", returned_item(*w.neu));
-  if (rv == "UPDATED_OLD" && w.old) {
-    Item p = project(*w.old, paths);
-    if (!p.empty()) r.output.set("Attributes", returned_item(p));
-  }
-  if (rv == "UPDATED_NEW") {
-    Item p = project(*w.neu, paths);
-    if (!p.empty()) r.output.set("Attributes", returned_item(p));
-  }
-  w.units.table = write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0));
-  add_capacity(r.output, in, cached->name, w.units);
-  return r;
+    *actions = legacy_updates(*au);
+  check_update_paths(*cached, *actions);
+  u->k = key_bytes_of(*cached, u->item);
+  return item_write(
+      x,
+      [u, actions](Connection& c, WriteOutcome& o) {
+        TablePtr t = current(c, u->cached);
+        o.old = get_row(c, t->id, u->k);
+        if (u->e.condition && !evaluate(*u->e.condition, o.old ? *o.old : Item{}))
+          throw condition_failed(u->want_old, o.old);
+        o.neu = updated_item(*t, u->item, o.old, *actions);
+        o.units = store(c, *t, u->k, o.old, o.neu, u->clock->now_ms());
+        if (u->metrics) o.metrics = collection_metrics(c, *t, u->item);
+      },
+      [u, actions, &in](WriteOutcome& w, Value& out) {
+        if (u->metrics) out.set("ItemCollectionMetrics", w.metrics);
+        std::vector<Path> paths;
+        for (const UpdateAction& a : *actions) paths.push_back(a.path);
+        std::string rv = in.string_or("ReturnValues", "NONE");
+        if (rv == "ALL_OLD" && w.old) out.set("Attributes", returned_item(*w.old));
+        if (rv == "ALL_NEW") out.set("Attributes", returned_item(*w.neu));
+        if (rv == "UPDATED_OLD" && w.old) {
+          Item p = project(*w.old, paths);
+          if (!p.empty()) out.set("Attributes", returned_item(p));
+        }
+        if (rv == "UPDATED_NEW") {
+          Item p = project(*w.neu, paths);
+          if (!p.empty()) out.set("Attributes", returned_item(p));
+        }
+        w.units.table = write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0));
+        add_capacity(out, in, u->cached->name, w.units);
+      });
 }
 
 Result get_item(Ctx& x) {
