@@ -511,8 +511,13 @@ char* BackgroundHasher::buffer() {
   std::unique_lock lock(s.mutex);
   if (s.closing) throw std::logic_error("BackgroundHasher used after finish()");
   if (!s.filling) {
-    BlockingScope waiting;  // for the hashing thread to free a buffer
-    s.changed.wait(lock, [&] { return !s.free.empty(); });
+    if (s.free.empty()) {
+      // Waiting for the hashing thread to free a buffer; the scope is taken outside our lock.
+      lock.unlock();
+      BlockingScope waiting;
+      lock.lock();
+      s.changed.wait(lock, [&] { return !s.free.empty(); });
+    }
     s.filling = s.free.back();
     s.free.pop_back();
   }

@@ -275,6 +275,11 @@ void Dispatcher::guarded(const std::shared_ptr<Call>& call, Body&& body) {
     finish(call, error_response(call->route,
                                 errors::internal("We encountered an internal error. Please try again."),
                                 call->request, call->request_id));
+  } catch (...) {  // not a std::exception: still exactly one answer
+    log::error("request " + call->request_id + " (" + call->operation->name + "): unknown error");
+    finish(call, error_response(call->route,
+                                errors::internal("We encountered an internal error. Please try again."),
+                                call->request, call->request_id));
   }
 }
 

@@ -133,6 +133,7 @@ int serve(const nimbus::Config& config) {
             ", finishing in-flight requests");
   server->shutdown(std::chrono::seconds(5));
   runtime->join();
+  db->drain();  // queued asynchronous writes use the services and the dispatcher: finish them
   server.reset();
   dispatcher.reset();
   runtime.reset();

@@ -327,18 +327,15 @@ void Database::run_solo(Job* job) {
 
 void Database::finish(const std::vector<Job*>& jobs) {
   std::vector<std::unique_ptr<Job>> async;
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex_);
-    for (Job* job : jobs) {
-      if (job->then) {
-        async.emplace_back(job);
-        continue;
-      }
-      job->done = true;
-      job->cv.notify_one();  // under the lock: the caller may destroy the Job once it sees done
-    }
+  std::vector<Job*> blocking;
+  for (Job* job : jobs) {
+    if (job->then) async.emplace_back(job);
+    else blocking.push_back(job);
   }
-  for (auto& job : async) {  // outside the lock: a continuation may queue the next write
+  // The continuations first, outside the lock (they hand work to other threads, which may take
+  // it), so that a blocking write() returns only after those of its batch have run: a write()
+  // is then a barrier for every write_async() queued before it (see drain()).
+  for (auto& job : async) {
     try {
       job->then(job->error);
     } catch (const std::exception& e) {
@@ -347,6 +344,16 @@ void Database::finish(const std::vector<Job*>& jobs) {
       log::error("write_async continuation failed");
     }
   }
+  async.clear();
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  for (Job* job : blocking) {
+    job->done = true;
+    job->cv.notify_one();  // under the lock: the caller may destroy the Job once it sees done
+  }
+}
+
+void Database::drain() {
+  submit([](Connection&) {});
 }
 
 void Database::migrate(std::string_view component, const std::vector<std::string>& scripts) {

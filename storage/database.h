@@ -98,6 +98,10 @@ class Database {
   // closes. Throws std::logic_error while it closes.
   void write_async(std::function<void(Connection&)> fn,
                    std::function<void(std::exception_ptr)> then);
+  // Returns once every write queued before the call has committed (or failed) and every
+  // write_async() continuation among them has run. For shutdown: after the threads that queue
+  // writes have stopped, and before what the queued jobs use is destroyed.
+  void drain();
 
   template <class F>
   auto read(F&& fn) -> std::invoke_result_t<F, Connection&> {

@@ -1392,7 +1392,8 @@ Result item_write(Ctx& x, Write write, Respond respond) {
   return r;
 }
 
-// What a single-item write decided before its job runs.
+// What a single-item write decided before its job runs (item_write_of() fills in the common
+// part; each operation then checks its own input and sets k and metrics, in AWS's order).
 struct ItemWrite {
   TablePtr cached;
   Item item;  // the item to put, or the key to update or delete
@@ -1409,7 +1410,6 @@ std::shared_ptr<ItemWrite> item_write_of(Ctx& x, TablePtr cached, Item item) {
   w->item = std::move(item);
   w->want_old = old_on_failure(x.in);
   w->e = parse_exprs(x.in);
-  w->metrics = metrics_asked(x.in) && has_collections(*w->cached);
   w->clock = &x.clock;
   return w;
 }
@@ -1424,6 +1424,7 @@ Result put_item(Ctx& x) {
   auto p = item_write_of(x, cached, item_from_value(*in.find("Item")));
   check_item(*cached, p->item);
   p->k = key_bytes_of(*cached, p->item);
+  p->metrics = metrics_asked(in) && has_collections(*cached);
   return item_write(
       x,
       [p](Connection& c, WriteOutcome& o) {
@@ -1451,6 +1452,7 @@ Result delete_item(Ctx& x) {
   check_return_values(in, {"NONE", "ALL_OLD"});
   auto d = item_write_of(x, cached, key_from(*cached, in.find("Key")));
   d->k = key_bytes_of(*cached, d->item);
+  d->metrics = metrics_asked(in) && has_collections(*cached);
   return item_write(
       x,
       [d](Connection& c, WriteOutcome& o) {
@@ -1500,6 +1502,7 @@ Result update_item(Ctx& x) {
     *actions = legacy_updates(*au);
   check_update_paths(*cached, *actions);
   u->k = key_bytes_of(*cached, u->item);
+  u->metrics = metrics_asked(in) && has_collections(*cached);
   return item_write(
       x,
       [u, actions](Connection& c, WriteOutcome& o) {

@@ -63,6 +63,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr size_t kMaxResponseBytes = 64 * 1024;  // read of a response at most; the rest is dropped
+
 // Runs the exchange's asynchronous steps one at a time on a private io_context, each bounded by
 // the same deadline. Asio's synchronous calls cannot be used: with SO_RCVTIMEO set they see
 // EAGAIN and then poll without a timeout, so an endpoint that never answers would hold the
@@ -116,7 +118,7 @@ template <class Stream>
 int post_and_read_status(Exchange& exchange, Stream& stream, const std::string& request) {
   exchange.step([&](auto handler) { net::async_write(stream, net::buffer(request), handler); },
                 "sending the request");
-  net::streambuf response;
+  net::streambuf response(kMaxResponseBytes);  // the status line, and a bounded drain
   exchange.step([&](auto handler) { net::async_read_until(stream, response, "\r\n", handler); },
                 "waiting for the response");
   std::istream in(&response);
@@ -151,13 +153,17 @@ HttpPostResult http_post(const std::string& url, const Headers& headers, const s
   request += body;
   BlockingScope waiting;  // on a handler-pool thread: the pool runs requests meanwhile
   try {
+    // The deadline counts the name lookup too, although that one step (getaddrinfo) cannot be
+    // interrupted; endpoints are IP literals or local names almost always.
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
     net::io_context io;
     tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(u.host, u.port);
-    auto connect = [&](tcp::socket& socket) {
-      return [&](auto handler) { net::async_connect(socket, endpoints, handler); };
+    auto connect = [&endpoints](tcp::socket& socket) {
+      return [&endpoints, &socket](auto handler) {
+        net::async_connect(socket, endpoints, handler);
+      };
     };
-    Clock::time_point deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
     if (!u.tls) {
       tcp::socket socket(io);
       Exchange exchange(io, socket, deadline);

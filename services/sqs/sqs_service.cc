@@ -1503,7 +1503,7 @@ Result SqsService::send_message_op(CallContext& c, const Value& in) {
   auto message = std::make_shared<NewMessage>(std::move(m));
   Result r;
   r.write = AsyncWrite{&env_.db,
-                       [this, q, message, now](Connection& conn) {
+                       [q, message, now](Connection& conn) {
                          std::vector<NewMessage*> batch{message.get()};
                          insert_messages(conn, q, batch, now);
                        },

@@ -131,19 +131,35 @@ TEST_CASE("write returns void, int, std::string and move-only results") {
 namespace {
 using WriteJob = std::function<void(Connection&)>;
 
+// Holds the writer busy with one job for `hold` from another thread, so that writes queued
+// meanwhile are taken together as the next batch. Constructed once that job runs.
+class WriterBlocker {
+ public:
+  WriterBlocker(Database& db, std::chrono::milliseconds hold)
+      : thread_([&db, hold, this] {
+          db.write([&](Connection&) {
+            running_ = true;
+            std::this_thread::sleep_for(hold);
+          });
+        }) {
+    while (!running_) std::this_thread::yield();
+  }
+  ~WriterBlocker() { join(); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
 // Runs the jobs from one thread each while a blocker job holds the writer, so that they queue
 // up and are taken as one batch. Returns each job's exception (null when it succeeded) and how
 // many commits the jobs' batch made (so the caller can tell they did share one batch).
 std::vector<std::exception_ptr> run_as_one_batch(Database& db, const std::vector<WriteJob>& jobs,
                                                  uint64_t* batch_commits) {
-  std::atomic<bool> blocker_running{false};
-  std::thread blocker([&] {
-    db.write([&](Connection&) {
-      blocker_running = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    });
-  });
-  while (!blocker_running) std::this_thread::yield();
+  WriterBlocker blocker(db, std::chrono::milliseconds(300));
   uint64_t commits_before = db.commits();  // the blocker's commit is still to come
   std::vector<std::exception_ptr> errors(jobs.size());
   std::vector<std::thread> threads;
@@ -553,14 +569,7 @@ TEST_CASE("write_async jobs share batches with blocking writes and run before th
   {
     Database db(file_options(dir));
     db.migrate("t", {"CREATE TABLE t(name TEXT PRIMARY KEY)"});
-    std::atomic<bool> blocker_running{false};
-    std::thread blocker([&] {
-      db.write([&](Connection&) {
-        blocker_running = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      });
-    });
-    while (!blocker_running) std::this_thread::yield();
+    WriterBlocker blocker(db, std::chrono::milliseconds(200));
     uint64_t before = db.commits();
     for (int i = 0; i < 20; ++i)
       db.write_async([i](Connection& c) { c.exec("INSERT INTO t VALUES('" + std::to_string(i) + "')"); },
@@ -581,4 +590,21 @@ TEST_CASE("write_async jobs share batches with blocking writes and run before th
   CHECK(done.load() == 25);
   Database reopened(file_options(dir));
   CHECK(count_rows(reopened, "t") == 26);
+}
+
+TEST_CASE("drain() returns after the continuations of every earlier write_async have run") {
+  TempDir dir;
+  Database db(file_options(dir));
+  db.migrate("t", {"CREATE TABLE t(n INTEGER)"});
+  WriterBlocker blocker(db, std::chrono::milliseconds(100));
+  std::atomic<int> done{0};
+  for (int i = 0; i < 10; ++i)
+    db.write_async([](Connection& c) { c.exec("INSERT INTO t VALUES(1)"); },
+                   [&](std::exception_ptr) {
+                     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a slow one
+                     ++done;
+                   });
+  db.drain();  // queued behind the ten, in their batch (the blocker holds the writer)
+  CHECK(done.load() == 10);
+  blocker.join();
 }
