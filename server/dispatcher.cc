@@ -266,20 +266,20 @@ void Dispatcher::run(std::shared_ptr<Call> call) {
 
 template <class Body>
 void Dispatcher::guarded(const std::shared_ptr<Call>& call, Body&& body) {
+  auto internal_error = [&](const std::string& why) {
+    log::error("request " + call->request_id + " (" + call->operation->name + "): " + why);
+    finish(call, error_response(call->route,
+                                errors::internal("We encountered an internal error. Please try again."),
+                                call->request, call->request_id));
+  };
   try {
     body();
   } catch (const ApiError& e) {
     finish(call, error_response(call->route, e, call->request, call->request_id));
   } catch (const std::exception& e) {
-    log::error("request " + call->request_id + " (" + call->operation->name + "): " + e.what());
-    finish(call, error_response(call->route,
-                                errors::internal("We encountered an internal error. Please try again."),
-                                call->request, call->request_id));
+    internal_error(e.what());
   } catch (...) {  // not a std::exception: still exactly one answer
-    log::error("request " + call->request_id + " (" + call->operation->name + "): unknown error");
-    finish(call, error_response(call->route,
-                                errors::internal("We encountered an internal error. Please try again."),
-                                call->request, call->request_id));
+    internal_error("unknown error");
   }
 }
 

@@ -1,7 +1,7 @@
 // http_post: SNS's outgoing HTTP client on Boost.Asio (plain TCP or OpenSSL without peer
-// verification; why is in http_client.h), each step bounded by one deadline. Deliveries run on scheduler
-// (handler-pool) threads, never on the request path; the exchange is a BlockingScope, so a slow
-// endpoint never holds up the pool's requests.
+// verification; why is in http_client.h), each step bounded by one deadline. Deliveries run on
+// scheduler (handler-pool) threads, never on the request path; the exchange is a BlockingScope,
+// so a slow endpoint never holds up the pool's requests.
 #include "services/sns/http_client.h"
 
 #include <boost/asio/connect.hpp>
@@ -79,7 +79,8 @@ class Exchange {
   template <class Start>
   void step(Start start, const char* what) {
     boost::system::error_code ec = run(start, deadline_);
-    if (ec == net::error::timed_out) throw std::runtime_error(std::string("timed out while ") + what);
+    if (ec == net::error::timed_out)
+      throw std::runtime_error(std::string("timed out while ") + what);
     if (ec) throw boost::system::system_error(ec, what);
   }
 
@@ -108,7 +109,6 @@ class Exchange {
     return net::error::timed_out;
   }
 
- private:
   net::io_context& io_;
   tcp::socket& socket_;
   Clock::time_point deadline_;
