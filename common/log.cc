@@ -1,6 +1,8 @@
 // Logging implementation: level filter, timestamp prefix, whole-line writes to stderr.
 #include "common/log.h"
 
+#include <exception>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -49,6 +51,16 @@ void write(Level l, std::string_view message) {
   std::lock_guard<std::mutex> lock(g_mutex);
   ssize_t ignored = ::write(2, line.data(), line.size());
   (void)ignored;
+}
+
+void run_guarded(std::string_view what, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    error(std::string(what) + " failed: " + e.what());
+  } catch (...) {
+    error(std::string(what) + " failed");
+  }
 }
 
 }  // namespace nimbus::log

@@ -2,6 +2,7 @@
 // request) is written at Info. Lines are written whole under a lock so threads never interleave.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,9 @@ inline void info(std::string_view m) { write(Level::Info, m); }
 inline void debug(std::string_view m) {
   if (enabled(Level::Debug)) write(Level::Debug, m);
 }
+
+// Runs fn; an exception it throws is logged as "<what> failed: <message>" instead of leaving
+// (for worker loops that must outlive a failing task).
+void run_guarded(std::string_view what, const std::function<void()>& fn);
 
 }  // namespace nimbus::log

@@ -11,11 +11,15 @@ namespace nimbus {
 
 struct HandlerPool::Worker : BlockingHook {
   explicit Worker(HandlerPool& p) : pool(p) {}
-  void blocking_begin() override { pool.blocking_begin(); }
+  void blocking_begin() override {
+    waited = true;
+    pool.blocking_begin();
+  }
   void blocking_end() override { pool.blocking_end(); }
   HandlerPool& pool;
   std::condition_variable wake;
-  bool woken = false;  // set (with running_ counted) by whoever wakes this worker
+  bool woken = false;   // set (with running_ counted) by whoever wakes this worker
+  bool waited = false;  // its current task entered a BlockingScope (this thread only)
 };
 
 HandlerPool::HandlerPool(size_t threads, size_t concurrency)
@@ -69,7 +73,8 @@ void HandlerPool::work(Worker& me) {
   current_blocking_hook() = &me;
   std::unique_lock lock(mutex_);
   ++running_;
-  // Whoever woke this worker meant it to work the queue: it does so until the queue is empty.
+  // Whoever woke this worker meant it to work the queue: it does so until the queue is empty, or
+  // until one of its tasks waits (another worker then took its place).
   bool woken = false;
   for (;;) {
     // Over the limit (a worker came back from a wait) with others running: leave them the queue.
@@ -77,19 +82,17 @@ void HandlerPool::work(Worker& me) {
       std::function<void()> task = std::move(queue_.front().task);
       queue_.pop_front();
       lock.unlock();
-      try {
-        task();
-      } catch (const std::exception& e) {
-        log::error(std::string("handler task failed: ") + e.what());
-      } catch (...) {
-        log::error("handler task failed");
-      }
+      me.waited = false;
+      log::run_guarded("handler task", task);
       task = nullptr;  // destroy the captures outside the lock
       lock.lock();
+      // A task that waited let another worker take its place: that one has the queue now.
+      if (me.waited) woken = false;
       continue;
     }
     --running_;
     if (stopping_) break;
+    woken = false;
     idle_.push_back(&me);
     me.wake.wait(lock, [&] { return me.woken || stopping_; });
     if (me.woken) {  // the waker took it off idle_ and counted it running

@@ -335,15 +335,7 @@ void Database::finish(const std::vector<Job*>& jobs) {
   // The continuations first, outside the lock (they hand work to other threads, which may take
   // it), so that a blocking write() returns only after those of its batch have run: a write()
   // is then a barrier for every write_async() queued before it (see drain()).
-  for (auto& job : async) {
-    try {
-      job->then(job->error);
-    } catch (const std::exception& e) {
-      log::error(std::string("write_async continuation failed: ") + e.what());
-    } catch (...) {
-      log::error("write_async continuation failed");
-    }
-  }
+  for (auto& job : async) log::run_guarded("write_async continuation", [&] { job->then(job->error); });
   async.clear();
   std::lock_guard<std::mutex> lock(queue_mutex_);
   for (Job* job : blocking) {

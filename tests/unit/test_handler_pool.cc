@@ -64,19 +64,15 @@ TEST_CASE("with concurrency 1, tasks posted together run one at a time") {
 TEST_CASE("with concurrency 2, two tasks run at once") {
   HandlerPool pool(4, 2);
   Flag first_running, second_ran;
+  std::atomic<bool> saw_second{false};
   pool.post([&] {
     first_running.raise();
-    second_ran.wait();  // no BlockingScope: only a second worker can raise it
+    saw_second = second_ran.wait();  // no BlockingScope: only a second worker can raise it
   });
   REQUIRE(first_running.wait());
-  bool raised = false;
-  pool.post([&] {
-    raised = true;
-    second_ran.raise();
-  });
+  pool.post([&] { second_ran.raise(); });
   pool.join();
-  CHECK(raised);
-  CHECK(second_ran.set);
+  CHECK(saw_second.load());  // raised while the first still ran, not after its wait timed out
 }
 
 TEST_CASE("a task waiting inside a BlockingScope lets the next task run") {
@@ -180,4 +176,36 @@ TEST_CASE("an SNS HTTP delivery to an endpoint that never answers lets the next 
   CHECK(result.status == 0);  // no response: the delivery gave up at its timeout, not never
   CHECK(result.error == "timed out while waiting for the response");
   ::close(listener);
+}
+
+TEST_CASE("a worker back from a wait over the limit leaves the queue to the one that replaced it") {
+  HandlerPool pool(4, 1);
+  Flag a_waiting, a_may_go, b_running, b_may_end, a_done;
+  std::atomic<bool> b_active{false}, c_overlapped{false}, c_ran{false};
+  pool.post([&] {  // A: wakes a worker, waits in a scope, comes back while B runs
+    BlockingScope waiting;
+    a_waiting.raise();
+    a_may_go.wait();
+  });
+  REQUIRE(a_waiting.wait());
+  pool.post([&] {  // B: runs in A's place
+    b_active = true;
+    b_running.raise();
+    b_may_end.wait();
+    b_active = false;
+  });
+  REQUIRE(b_running.wait());
+  a_may_go.raise();
+  // A's worker finishes A over the limit; C, posted now, must wait for B's worker.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pool.post([&] {
+    c_overlapped = b_active.load();
+    c_ran = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(c_ran.load());  // queued behind B (two running would exceed the limit of 1)
+  b_may_end.raise();
+  pool.join();
+  CHECK(c_ran.load());
+  CHECK_FALSE(c_overlapped.load());
 }
