@@ -13,6 +13,7 @@
 #include "auth/sigv4.h"
 #include "common/encoding.h"
 #include "common/error.h"
+#include "common/http.h"
 
 namespace nimbus {
 namespace {
@@ -38,11 +39,6 @@ bool equal_ct(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -134,7 +130,7 @@ struct AwsChunkedReader::State {
   void parse_chunk_header(const std::string& header) {
     std::string_view h(header);
     size_t semi = h.find(';');
-    std::string_view size_text = trim(h.substr(0, semi));
+    std::string_view size_text = trim_ows(h.substr(0, semi));
     if (size_text.empty() || size_text.size() > 15)
       throw bad_framing("bad chunk size '" + std::string(size_text) + "'");
     uint64_t size = 0;
@@ -149,7 +145,7 @@ struct AwsChunkedReader::State {
     std::string_view signature;
     while (semi != std::string_view::npos) {
       size_t next = h.find(';', semi + 1);
-      std::string_view ext = trim(h.substr(
+      std::string_view ext = trim_ows(h.substr(
           semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1));
       if (ext.substr(0, 16) == "chunk-signature=") signature = ext.substr(16);
       semi = next;
@@ -165,8 +161,8 @@ struct AwsChunkedReader::State {
     if (trailer_bytes > kMaxTrailerBytes) throw bad_framing("the trailing headers are too large");
     size_t colon = text.find(':');
     if (colon == std::string::npos) throw bad_framing("a trailing header has no ':'");
-    std::string name = lower(trim(std::string_view(text).substr(0, colon)));
-    std::string value(trim(std::string_view(text).substr(colon + 1)));
+    std::string name = lower(trim_ows(std::string_view(text).substr(0, colon)));
+    std::string value(trim_ows(std::string_view(text).substr(colon + 1)));
     if (name == "x-amz-trailer-signature") {
       if (verify_trailer) {
         std::string sts;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/hash.h"
+#include "common/http.h"
 
 namespace nimbus::sigv2 {
 namespace {
@@ -68,11 +69,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -127,8 +123,8 @@ std::string s3_string_to_sign(const HttpRequest& request, std::string_view expir
   std::string content_md5, content_type;
   std::map<std::string, std::string> amz;
   for (const Header& h : request.headers) {
-    std::string name = lower(trim(h.name));
-    std::string_view value = trim(h.value);
+    std::string name = lower(trim_ows(h.name));
+    std::string_view value = trim_ows(h.value);
     if (name == "content-md5") {
       content_md5 = value;
     } else if (name == "content-type") {
@@ -143,12 +139,12 @@ std::string s3_string_to_sign(const HttpRequest& request, std::string_view expir
     for (auto& [k, v] : parse_query(request.query, true)) {
       std::string name = lower(k);
       if (name == "content-md5") {
-        content_md5 = trim(v);
+        content_md5 = trim_ows(v);
       } else if (name == "content-type") {
-        content_type = trim(v);
+        content_type = trim_ows(v);
       } else if (name.rfind("x-amz-", 0) == 0) {
-        auto [it, inserted] = from_query.try_emplace(std::move(name), trim(v));
-        if (!inserted) it->second.append(",").append(trim(v));
+        auto [it, inserted] = from_query.try_emplace(std::move(name), trim_ows(v));
+        if (!inserted) it->second.append(",").append(trim_ows(v));
       }
     }
     for (auto& [k, v] : from_query) amz[k] = std::move(v);

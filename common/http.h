@@ -27,6 +27,8 @@ using Headers = std::vector<Header>;
 
 // Case-insensitive ASCII comparison, as HTTP header names need.
 bool iequals(std::string_view a, std::string_view b);
+// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 5.6.3).
+std::string_view trim_ows(std::string_view s);
 // First header with that name (case-insensitive), or nullptr.
 const std::string* find_header(const Headers& headers, std::string_view name);
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/http.h"
 #include "common/hash.h"
 #include "common/time.h"
 #include "common/xml.h"
@@ -38,11 +39,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The element or attribute name without a namespace prefix ("s3:Key" → "Key").
 std::string_view local_name(std::string_view name) {
@@ -77,7 +73,7 @@ ApiError invalid_argument(std::string_view name, std::string_view value, std::st
 // ---- text → typed scalar ---------------------------------------------------------------------
 
 std::optional<int64_t> parse_int(std::string_view text) {
-  text = trim(text);
+  text = trim_ows(text);
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
@@ -85,7 +81,7 @@ std::optional<int64_t> parse_int(std::string_view text) {
 }
 
 std::optional<double> parse_double(std::string_view text) {
-  std::string s(trim(text));
+  std::string s(trim_ows(text));
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
@@ -94,7 +90,7 @@ std::optional<double> parse_double(std::string_view text) {
 }
 
 std::optional<EpochMillis> parse_timestamp(std::string_view text, std::string_view format) {
-  text = trim(text);
+  text = trim_ows(text);
   auto as_unix = [&]() -> std::optional<EpochMillis> {
     auto d = parse_double(text);
     if (!d || !std::isfinite(*d)) return std::nullopt;
@@ -136,7 +132,7 @@ std::optional<Value> scalar_from_text(const Shape& shape, const Member* member,
       return Value(*v);
     }
     case Shape::Type::Boolean: {
-      std::string t = lower(trim(text));
+      std::string t = lower(trim_ows(text));
       if (t == "true") return Value(true);
       if (t == "false") return Value(false);
       return std::nullopt;
@@ -149,7 +145,7 @@ std::optional<Value> scalar_from_text(const Shape& shape, const Member* member,
     }
     case Shape::Type::Blob: {
       if (where != Where::Body) return Value(text);
-      auto bytes = base64_decode(trim(text));
+      auto bytes = base64_decode(trim_ows(text));
       if (!bytes) return std::nullopt;
       return Value(std::move(*bytes));
     }
@@ -441,7 +437,7 @@ Value typed_param(const Member& m, std::string_view text, Where where) {
     std::string_view rest = text;
     while (true) {
       size_t comma = rest.find(',');
-      std::string_view item = trim(rest.substr(0, comma));
+      std::string_view item = trim_ows(rest.substr(0, comma));
       if (!item.empty()) list.push_back(typed_param(s.list_member, item, where));
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);

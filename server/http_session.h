@@ -369,9 +369,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     out += "\r\n";
     for (const auto& h : current_.headers) {
       if (set_length && iequals(h.name, "Content-Length")) continue;  // replaced below
-      std::string_view value = h.value;
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      std::string_view value = trim_ows(h.value);
       out += h.name;
       out += ": ";
       out += value;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/http.h"
 #include "common/ids.h"
 #include "services/s3/bucket_cache.h"
 #include "services/s3/errors.h"
@@ -37,11 +38,7 @@ inline std::string lower(std::string_view s) {
   return out;
 }
 
-inline std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
+inline std::string trim(std::string_view s) { return std::string(trim_ows(s)); }
 
 inline std::string bucket_of(const Value& input) {
   std::optional<std::string> bucket = input.get_string("Bucket");

@@ -1,5 +1,5 @@
-// Unit tests for common/http's body readers: StringBodyReader's read() and take_buffered(), and
-// read_all over them.
+// Unit tests for common/http: StringBodyReader's read() and take_buffered(), read_all over them,
+// and trim_ows.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -27,4 +27,11 @@ TEST_CASE("read_all still reads a StringBodyReader whole") {
   std::string data(300000, 'x');
   StringBodyReader reader(data);
   CHECK(read_all(reader, data.size()) == data);
+}
+
+TEST_CASE("trim_ows drops spaces and tabs at both ends only") {
+  CHECK(nimbus::trim_ows(" \t a b \t") == "a b");
+  CHECK(nimbus::trim_ows("x") == "x");
+  CHECK(nimbus::trim_ows(" \t ").empty());
+  CHECK(nimbus::trim_ows("\r\nv\n") == "\r\nv\n");  // line breaks are not optional whitespace
 }
