@@ -361,7 +361,8 @@ def targets(report, table):
     rows = [(l, table.get(("nimbus", l))) for l in SELECT_SCALING]
     rows = [(l, c) for l, c in rows if c and c.ok]
     if len(rows) == len(SELECT_SCALING):
-        growth = rows[-1][1].cpu / rows[0][1].cpu if rows[0][1].cpu else None
+        growth = (rows[-1][1].cpu / rows[0][1].cpu
+                  if rows[0][1].cpu and rows[-1][1].cpu is not None else None)
         line(growth is not None and growth <= 2, "Select latency grows with the result, not the "
              "domain: server CPU per Select of 10 items %s (×%s from 1,000 to 100,000 items, "
              "100× the domain)" % (", ".join("%s µs (p50 %s ms) at %s" % (

@@ -512,10 +512,7 @@ char* BackgroundHasher::buffer() {
   if (s.closing) throw std::logic_error("BackgroundHasher used after finish()");
   if (!s.filling) {
     if (s.free.empty()) {
-      // Waiting for the hashing thread to free a buffer; the scope is taken outside our lock.
-      lock.unlock();
-      BlockingScope waiting;
-      lock.lock();
+      BlockingScope waiting;  // for the hashing thread to free a buffer
       s.changed.wait(lock, [&] { return !s.free.empty(); });
     }
     s.filling = s.free.back();
@@ -543,7 +540,5 @@ std::string BackgroundHasher::finish() {
   if (state_->error) std::rethrow_exception(state_->error);
   return state_->hasher.finish();
 }
-
-bool parallel_cpus_available() { return available_cpus() > 1; }
 
 }  // namespace nimbus

@@ -72,10 +72,6 @@ class BackgroundHasher {
   std::unique_ptr<State> state_;
 };
 
-// Whether this process may run on more than one CPU (its affinity mask), i.e. whether work
-// moved to a second thread can run in parallel rather than just take turns.
-bool parallel_cpus_available();
-
 // The *_combine functions on digests as Hasher::finish() returns them (big-endian), for a CRC
 // algorithm (std::logic_error for another).
 std::string crc_combine(Hasher::Algorithm algorithm, std::string_view crc_a,

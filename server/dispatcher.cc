@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <chrono>
+#include <stdexcept>
 
 #include "auth/aws_chunked.h"
 #include "common/ids.h"
@@ -102,6 +103,8 @@ Dispatcher::Dispatcher(const Authenticator& authenticator,
       clock_(clock),
       settings_(std::move(settings)),
       started_ms_(clock.now_ms()) {
+  if (!settings_.run_on_handler)
+    throw std::logic_error("DispatcherSettings::run_on_handler is required");
   for (auto& s : services) {
     std::string name(s->name());
     services_[name] = std::move(s);
@@ -305,22 +308,19 @@ void Dispatcher::attempt(const std::shared_ptr<Call>& call) {
 }
 
 void Dispatcher::write_then_respond(const std::shared_ptr<Call>& call, AsyncWrite write) {
-  auto then = std::make_shared<std::function<void(Result&)>>(std::move(write.then));
-  write.db->write_async(std::move(write.job), [this, call, then](std::exception_ptr error) {
-    // On the writer thread: hand the rest to a handler thread.
-    auto rest = [this, call, then, error] {
-      guarded(call, [&] {
-        if (error) std::rethrow_exception(error);
-        Result result;
-        if (*then) (*then)(result);
-        respond_with(call, result);
+  write.db->write_async(
+      std::move(write.job),
+      [this, call, then = std::move(write.then)](std::exception_ptr error) mutable {
+        // On the writer thread: hand the rest to a handler thread.
+        settings_.run_on_handler([this, call, then = std::move(then), error] {
+          guarded(call, [&] {
+            if (error) std::rethrow_exception(error);
+            Result result;
+            if (then) then(result);
+            respond_with(call, result);
+          });
+        });
       });
-    };
-    if (settings_.run_on_handler)
-      settings_.run_on_handler(std::move(rest));
-    else
-      rest();
-  });
 }
 
 void Dispatcher::respond_with(const std::shared_ptr<Call>& call, Result& result) {

@@ -30,7 +30,8 @@ struct DispatcherSettings {
   std::string s3_base_domain = "localhost";
   bool ephemeral = false;
   std::string data_dir;
-  // Runs a task on a handler thread (Runtime::post); empty: runs it on the calling thread.
+  // Runs a task on a handler thread (Runtime::post). Required: the rest of an AsyncWrite runs
+  // through it, never on the writer thread.
   std::function<void(std::function<void()>)> run_on_handler;
 };
 

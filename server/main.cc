@@ -132,8 +132,12 @@ int serve(const nimbus::Config& config) {
   log::info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
             ", finishing in-flight requests");
   server->shutdown(std::chrono::seconds(5));
+  // Queued asynchronous writes finish their requests through the handler pool: let them, then
+  // stop the threads, then drain again for any queued meanwhile (their requests go unanswered;
+  // the jobs use the services and the dispatcher, so they must run before those go).
+  db->drain();
   runtime->join();
-  db->drain();  // queued asynchronous writes use the services and the dispatcher: finish them
+  db->drain();
   server.reset();
   dispatcher.reset();
   runtime.reset();

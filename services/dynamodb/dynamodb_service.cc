@@ -1402,6 +1402,7 @@ struct ItemWrite {
   Exprs e;
   bool metrics = false;
   const Clock* clock = nullptr;
+  std::vector<UpdateAction> actions;  // UpdateItem
 };
 
 std::shared_ptr<ItemWrite> item_write_of(Ctx& x, TablePtr cached, Item item) {
@@ -1433,15 +1434,15 @@ Result put_item(Ctx& x) {
         o.old = get_row(c, t->id, p->k);
         if (p->e.condition && !evaluate(*p->e.condition, o.old ? *o.old : Item{}))
           throw condition_failed(p->want_old, o.old);
-        o.neu = p->item;
+        o.neu = std::move(p->item);  // the job runs once; the item is o.neu from here on
         o.units = store(c, *t, p->k, o.old, o.neu, p->clock->now_ms());
-        if (p->metrics) o.metrics = collection_metrics(c, *t, p->item);
+        if (p->metrics) o.metrics = collection_metrics(c, *t, *o.neu);
       },
       [p, &in](WriteOutcome& w, Value& out) {
         if (p->metrics) out.set("ItemCollectionMetrics", w.metrics);
         if (in.string_or("ReturnValues", "NONE") == "ALL_OLD" && w.old)
           out.set("Attributes", returned_item(*w.old));
-        w.units.table = write_units(std::max(item_size(p->item), w.old ? item_size(*w.old) : 0));
+        w.units.table = write_units(std::max(item_size(*w.neu), w.old ? item_size(*w.old) : 0));
         add_capacity(out, in, p->cached->name, w.units);
       });
 }
@@ -1496,29 +1497,29 @@ Result update_item(Ctx& x) {
   TablePtr cached = require_table(x, table_name_of(in));
   check_return_values(in, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
   auto u = item_write_of(x, cached, key_from(*cached, in.find("Key")));
-  auto actions = std::make_shared<std::vector<UpdateAction>>();
-  if (u->e.update) *actions = *u->e.update;
+  if (u->e.update) u->actions = std::move(*u->e.update);
   else if (const Value* au = in.find("AttributeUpdates"); au && au->is_map())
-    *actions = legacy_updates(*au);
-  check_update_paths(*cached, *actions);
+    u->actions = legacy_updates(*au);
+  check_update_paths(*cached, u->actions);
   u->k = key_bytes_of(*cached, u->item);
   u->metrics = metrics_asked(in) && has_collections(*cached);
   return item_write(
       x,
-      [u, actions](Connection& c, WriteOutcome& o) {
+      [u](Connection& c, WriteOutcome& o) {
         TablePtr t = current(c, u->cached);
         o.old = get_row(c, t->id, u->k);
         if (u->e.condition && !evaluate(*u->e.condition, o.old ? *o.old : Item{}))
           throw condition_failed(u->want_old, o.old);
-        o.neu = updated_item(*t, u->item, o.old, *actions);
+        o.neu = updated_item(*t, u->item, o.old, u->actions);
         o.units = store(c, *t, u->k, o.old, o.neu, u->clock->now_ms());
         if (u->metrics) o.metrics = collection_metrics(c, *t, u->item);
       },
-      [u, actions, &in](WriteOutcome& w, Value& out) {
+      [u, &in](WriteOutcome& w, Value& out) {
         if (u->metrics) out.set("ItemCollectionMetrics", w.metrics);
-        std::vector<Path> paths;
-        for (const UpdateAction& a : *actions) paths.push_back(a.path);
         std::string rv = in.string_or("ReturnValues", "NONE");
+        std::vector<Path> paths;
+        if (rv == "UPDATED_OLD" || rv == "UPDATED_NEW")
+          for (const UpdateAction& a : u->actions) paths.push_back(a.path);
         if (rv == "ALL_OLD" && w.old) out.set("Attributes", returned_item(*w.old));
         if (rv == "ALL_NEW") out.set("Attributes", returned_item(*w.neu));
         if (rv == "UPDATED_OLD" && w.old) {
@@ -2331,22 +2332,6 @@ void DynamoDbService::forget_table(const std::string& account, const std::string
   ++forgotten_;
 }
 
-namespace {
-// Inside a catch of an ApiError: rethrows it with DynamoDB's JSON __type when it has none.
-[[noreturn]] void rethrow_with_json_type() {
-  try {
-    throw;
-  } catch (const ApiError& e) {
-    if (e.json_type.empty() && e.code != "NotImplemented") {
-      ApiError copy = e;
-      copy.json_type = "com.amazonaws.dynamodb.v20120810#" + e.code;
-      throw copy;
-    }
-    throw;
-  }
-}
-}  // namespace
-
 Result DynamoDbService::call(CallContext& context, const Value& input) {
   using Handler = Result (*)(Ctx&);
   static const std::unordered_map<std::string_view, Handler> handlers = {
@@ -2379,30 +2364,10 @@ Result DynamoDbService::call(CallContext& context, const Value& input) {
   auto it = handlers.find(context.operation.name);
   if (it == handlers.end()) throw errors::not_implemented(context.operation.name);
   Ctx x{*this, env_.db, context, input, env_.clock};
-  try {
-    check_capacity_mode(input);
-    Result r = it->second(x);
-    if (r.write) {  // its errors come later, and get their type the same way
-      r.write->job = [job = std::move(r.write->job)](Connection& c) {
-        try {
-          job(c);
-        } catch (const ApiError&) {
-          rethrow_with_json_type();
-        }
-      };
-      if (r.write->then)
-        r.write->then = [then = std::move(r.write->then)](Result& done) {
-          try {
-            then(done);
-          } catch (const ApiError&) {
-            rethrow_with_json_type();
-          }
-        };
-    }
-    return r;
-  } catch (const ApiError&) {
-    rethrow_with_json_type();
-  }
+  // An ApiError without a JSON type gets DynamoDB's namespace from the JSON codec
+  // (protocol/json_codec.cc, encode_error), also when it comes from an AsyncWrite.
+  check_capacity_mode(input);
+  return it->second(x);
 }
 
 ApiError DynamoDbService::auth_error(const AuthError& error) const {

@@ -17,6 +17,7 @@
 
 #include "common/encoding.h"
 #include "common/hash.h"
+#include "common/threads.h"
 #include "common/ids.h"
 #include "services/s3/errors.h"
 #include "services/s3/internal.h"
@@ -39,7 +40,8 @@ constexpr int64_t kMaxBucketsLimit = 10000;
 // aws-chunked bodies (the JS SDK's every PUT) stay on one thread.
 bool worth_parallel_md5(std::optional<uint64_t> announced) {
   constexpr uint64_t kMinBytes = 1024 * 1024;
-  return (!announced || *announced >= kMinBytes) && parallel_cpus_available();
+  // On one CPU a hashing thread would only take turns with this one.
+  return (!announced || *announced >= kMinBytes) && available_cpus() > 1;
 }
 
 }  // namespace

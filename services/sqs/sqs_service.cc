@@ -1501,14 +1501,16 @@ Result SqsService::send_message_op(CallContext& c, const Value& in) {
   EpochMillis now = env_.clock.now_ms();
   // The hot path: written without holding the handler thread (see AsyncWrite).
   auto message = std::make_shared<NewMessage>(std::move(m));
+  std::string key = q.key();
   Result r;
   r.write = AsyncWrite{&env_.db,
-                       [q, message, now](Connection& conn) {
+                       [queue = std::make_shared<Queue>(std::move(q)), message, now](
+                           Connection& conn) {
                          std::vector<NewMessage*> batch{message.get()};
-                         insert_messages(conn, q, batch, now);
+                         insert_messages(conn, *queue, batch, now);
                        },
-                       [this, q, message, now](Result& done) {
-                         wake_at(q.key(), now + message->delay * 1000LL);
+                       [this, key = std::move(key), message, now](Result& done) {
+                         wake_at(key, now + message->delay * 1000LL);
                          done.output = send_result(*message);
                        }};
   return r;

@@ -206,8 +206,7 @@ class ServerTest(unittest.TestCase):
     def test_responses_are_framed_for_keep_alive(self):
         """Status line, header fields and Content-Length as HTTP/1.1 keep-alive needs them
         (RFC 9112 section 6): HEAD carries the object's Content-Length and no body, 204 carries
-        no Content-Length, field values lose surrounding whitespace, and a request that asks to
-        close gets Connection: close."""
+        no Content-Length, and a request that asks to close gets Connection: close."""
         self.s3.put_object(Bucket="server-tests", Key="framed", Body=b"12345",
                            Metadata={"note": "kept"})
         url = self.server.endpoint + "/server-tests/framed"

@@ -196,8 +196,9 @@ TEST_CASE("s3: ListMultipartUploads walks the upload index by key, then initiati
 TEST_CASE("s3: DeleteObjects deletes many keys, Quiet hides successes, over 1000 is MalformedXML") {
   S3Fixture f;
   f.create_bucket("del");
-  f.put("del", "a", "1");
-  f.put("del", "b", "2");
+  f.put("del", "a", too_big_to_inline('1'));  // blobs, so that their removal shows
+  f.put("del", "b", too_big_to_inline('2'));
+  CHECK(f.blob_count() == 2);
   auto request = [](std::vector<std::string> keys, bool quiet) {
     ValueList objects;
     for (auto& k : keys) objects.push_back(Value::map().set("Key", k));
@@ -242,7 +243,16 @@ TEST_CASE("s3: CopyObject copies metadata or replaces it, and refuses a no-op se
                            .set("CopySource", "cpy/src")
                            .set("MetadataDirective", "REPLACE")
                            .set("Metadata", Value::map().set("m", "2")));
-  CHECK(f.get_body("cpy", "src") == "payload");  // shared segments survive the replacement
+  CHECK(f.get_body("cpy", "src") == "payload");
+  // A copy onto itself of a blob-backed object shares the blob: it survives the replacement.
+  f.put("cpy", "big", too_big_to_inline('s'));
+  size_t blobs = f.blob_count();
+  f.call("CopyObject", bkey("cpy", "big")
+                           .set("CopySource", "cpy/big")
+                           .set("MetadataDirective", "REPLACE")
+                           .set("Metadata", Value::map().set("m", "3")));
+  CHECK(f.get_body("cpy", "big") == too_big_to_inline('s'));
+  CHECK(f.blob_count() == blobs);
   CHECK(f.call("HeadObject", bkey("cpy", "src")).output.find("Metadata")->string_or("m", "") == "2");
 
   e = f.error_of([&] {

@@ -506,6 +506,13 @@ TEST_CASE("s3: If-None-Match: * refuses to overwrite an existing key") {
   CHECK(e.code == "PreconditionFailed");
   CHECK(f.get_body("cond", "k") == "first");
   CHECK(f.blob_count() == 0);  // small bodies live in their rows
+  // A large body is a blob before the write job refuses it: the refusal removes it.
+  CHECK_NOTHROW(f.put("cond", "big", too_big_to_inline('1'), once));
+  CHECK(f.blob_count() == 1);
+  CHECK(f.error_of([&] { f.put("cond", "big", too_big_to_inline('2'), once); }).code ==
+        "PreconditionFailed");
+  CHECK(f.blob_count() == 1);
+  CHECK(f.get_body("cond", "big") == too_big_to_inline('1'));
 }
 
 TEST_CASE("s3: GetObject racing an overwrite returns one whole version, never a broken body") {
