@@ -5,8 +5,10 @@
 // and applies per-component schema migrations recorded in nimbus_schema.
 #include "storage/database.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -102,6 +104,36 @@ std::string quote_identifier(const std::string& name) {
   return quoted + "\"";
 }
 
+// Takes the exclusive flock() that makes `path`'s process its only user; returns the lock file's
+// descriptor (closing it releases the lock; so does the process's death).
+int lock_database_for_this_process(const std::string& path) {
+  std::string lock_path = path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw StorageError(SQLITE_CANTOPEN, "cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    char owner[32] = {};
+    ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
+    std::string pid = n > 0 ? std::string(owner, static_cast<size_t>(n)) : std::string();
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      throw StorageError(SQLITE_BUSY, "the database " + path + " is in use by another process" +
+                                          (pid.empty() ? std::string() : " (pid " + pid + ")") +
+                                          "; one data directory serves one nimbus at a time");
+    }
+    throw StorageError(SQLITE_CANTOPEN, "cannot lock " + lock_path + ": " + std::strerror(error));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);  // only for the message above
+    (void)ignored;
+  }
+  return fd;
+}
+
 }  // namespace
 
 struct Database::Job {
@@ -126,6 +158,7 @@ Database::Database(const DatabaseOptions& options) : options_(options) {
       throw StorageError(SQLITE_MISUSE, "database path is empty (and not ephemeral)");
     }
     uri_ = options_.path;
+    owner_lock_fd_ = lock_database_for_this_process(uri_);
   }
   try {
     writer_ = std::make_unique<Connection>(uri_, false);
@@ -152,6 +185,7 @@ Database::Database(const DatabaseOptions& options) : options_(options) {
     readers_.clear();
     writer_.reset();
     remove_ephemeral_dir();
+    if (owner_lock_fd_ >= 0) ::close(owner_lock_fd_);
     throw;
   }
   writer_thread_ = std::thread([this] { writer_loop(); });
@@ -174,6 +208,7 @@ Database::~Database() {
   }
   writer_.reset();
   remove_ephemeral_dir();
+  if (owner_lock_fd_ >= 0) ::close(owner_lock_fd_);
 }
 
 void Database::remove_ephemeral_dir() {

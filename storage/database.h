@@ -28,6 +28,11 @@
 // ephemeral Database opened on the machine.
 // A read() must not write; statements it leaves unfinished are reset when it returns.
 //
+// One process at a time: the connections keep SQLite's WAL-index locks in process memory
+// (storage/in_process_vfs.h), so opening a database that another process has open throws a
+// StorageError (SQLITE_BUSY) naming that process. Do not open the live file with other SQLite
+// programs either.
+//
 // Thread-safety: write() and read() may be called from any number of threads, but not from
 // inside a write job (std::logic_error).
 #pragma once
@@ -150,6 +155,9 @@ class Database {
   DatabaseOptions options_;
   std::string uri_;
   std::string ephemeral_dir_;
+  // An exclusive flock() on "<path>.lock", held from before the first connection opens until
+  // after the last one closes: one process at a time per database (storage/in_process_vfs.h).
+  int owner_lock_fd_ = -1;
   std::unique_ptr<Connection> writer_;
   // Held by the writer thread while it runs a batch.
   std::mutex writer_connection_mutex_;

@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include "storage/in_process_vfs.h"
+
 namespace nimbus {
 
 namespace {
@@ -140,7 +142,7 @@ std::optional<std::string> Statement::column_text_or_null(int column) const {
 Connection::Connection(const std::string& path, bool read_only) {
   int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, in_process_vfs());
   if (rc != SQLITE_OK) {
     std::string message =
         "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));

@@ -96,6 +96,21 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, r.stderr)
         self.assertIn(str(port), lines[0])
 
+    def test_a_data_directory_in_use_is_refused_in_one_line(self):
+        server = Nimbus()
+        try:
+            r = self.run_nimbus("serve", "--data-dir", server.data_dir, "--port", str(free_port()),
+                                "--tls-port", "0")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            lines = [l for l in r.stderr.strip().splitlines() if "in use" in l]
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn("pid %d" % server.process.pid, lines[0])
+            c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            c.request("GET", "/_nimbus/health")
+            self.assertEqual(c.getresponse().status, 200, "the first server keeps serving")
+        finally:
+            server.close()
+
     def test_environment_variables_set_options(self):
         port = free_port()
         env = dict(os.environ, NIMBUS_PORT=str(port), NIMBUS_EPHEMERAL="true", NIMBUS_TLS_PORT="0",
