@@ -1,12 +1,15 @@
 // The in-process-lock VFS (storage/in_process_vfs.h): a thin wrapper over the unix VFS whose
 // files forward every method to the unix file they contain, except xShmLock (and xShmUnmap,
-// which also drops the locks). The lock rules are those of SQLite's own unixShmLock: any number
-// of shared holders, or one exclusive holder, per lock slot; a request that conflicts answers
-// SQLITE_BUSY at once and SQLite retries it.
+// which also drops the locks) and, for WAL files, writes. The lock rules are those of SQLite's
+// own unixShmLock: any number of shared holders, or one exclusive holder, per lock slot; a
+// request that conflicts answers SQLITE_BUSY at once and SQLite retries it. A WAL file's writes
+// are gathered until the page of a commit frame (or 1 MiB) and written out before any other
+// method of that file runs; a WAL file belongs to one connection, so this needs no lock.
 #include "storage/in_process_vfs.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -50,7 +53,19 @@ struct File {
   std::shared_ptr<ShmLocks> locks; // taken on the first xShmLock
   uint32_t shared_mask = 0;        // slots this connection holds shared
   uint32_t exclusive_mask = 0;     // ... and exclusively
+  // WAL files: the frames SQLite wrote since the last commit frame, kept here and written
+  // with one pwrite() when the commit frame is complete (SQLite writes each frame as a 24-byte
+  // header and a page: two system calls a page). A commit is published to readers only after
+  // its commit frame's write returns, so readers never look at frames still held here.
+  bool wal = false;
+  std::string pending;
+  sqlite3_int64 pending_offset = 0;
+  bool commit_frame_next = false;  // the last write was a commit frame's header
 };
+
+constexpr size_t kWalFrameHeader = 24;
+constexpr size_t kMaxPendingWal = 1 << 20;  // a big transaction goes out in pieces this large
+constexpr size_t kMaxWrite = 64 * 1024;  // the unix VFS writes less than 128 KiB per call
 
 constexpr size_t kRealOffset = (sizeof(File) + 15) & ~size_t(15);
 
@@ -118,27 +133,92 @@ int shm_unmap(sqlite3_file* f, int delete_flag) {
   return real_methods(f).xShmUnmap(real(f), delete_flag);
 }
 
+int flush_wal(sqlite3_file* f);
+
 int close_file(sqlite3_file* f) {
   File* file = self(f);
   if (file->locks) {
     std::lock_guard<std::mutex> guard(file->locks->mutex);
     release(*file, ~0u);
   }
+  int flushed = file->real->pMethods ? flush_wal(f) : SQLITE_OK;
   int rc = file->real->pMethods ? file->real->pMethods->xClose(file->real) : SQLITE_OK;
+  if (rc == SQLITE_OK) rc = flushed;
   file->~File();
   return rc;
 }
 
+// Writes out what a WAL file holds. Every method that could see the file's contents or size
+// calls this first.
+int flush_wal(sqlite3_file* f) {
+  File& file = *self(f);
+  int rc = SQLITE_OK;
+  for (size_t done = 0; done < file.pending.size() && rc == SQLITE_OK; done += kMaxWrite) {
+    size_t n = std::min(kMaxWrite, file.pending.size() - done);
+    rc = real_methods(f).xWrite(real(f), file.pending.data() + done, static_cast<int>(n),
+                                file.pending_offset + static_cast<sqlite3_int64>(done));
+  }
+  file.pending.clear();
+  return rc;
+}
+
+int wal_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
+  File& file = *self(f);
+  const char* bytes = static_cast<const char*>(data);
+  sqlite3_int64 end = file.pending_offset + static_cast<sqlite3_int64>(file.pending.size());
+  if (!file.pending.empty() && offset >= file.pending_offset && offset + n <= end) {
+    std::memcpy(file.pending.data() + (offset - file.pending_offset), bytes, n);  // a rewrite
+  } else if (!file.pending.empty() && offset == end) {
+    file.pending.append(bytes, static_cast<size_t>(n));
+  } else {
+    int rc = flush_wal(f);
+    if (rc != SQLITE_OK) return rc;
+    file.pending_offset = offset;
+    file.pending.assign(bytes, static_cast<size_t>(n));
+  }
+  // A frame header's bytes 4-7 hold the database size after the commit, or zero when the frame
+  // does not end a transaction (the WAL file format, sqlite.org/fileformat.html).
+  bool commit_page = file.commit_frame_next;
+  file.commit_frame_next = false;
+  if (n == static_cast<int>(kWalFrameHeader)) {
+    const auto* u = reinterpret_cast<const unsigned char*>(bytes);
+    file.commit_frame_next = (u[4] | u[5] | u[6] | u[7]) != 0;
+  }
+  if (commit_page || file.pending.size() >= kMaxPendingWal) return flush_wal(f);
+  return SQLITE_OK;
+}
+
 // ---- forwarded file methods ----
-int file_read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) { return real_methods(f).xRead(real(f), b, n, o); }
-int file_write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) { return real_methods(f).xWrite(real(f), b, n, o); }
-int file_truncate(sqlite3_file* f, sqlite3_int64 size) { return real_methods(f).xTruncate(real(f), size); }
-int file_sync(sqlite3_file* f, int flags) { return real_methods(f).xSync(real(f), flags); }
-int file_size(sqlite3_file* f, sqlite3_int64* size) { return real_methods(f).xFileSize(real(f), size); }
+int file_read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
+  if (self(f)->wal) {
+    int rc = flush_wal(f);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return real_methods(f).xRead(real(f), b, n, o);
+}
+int file_write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
+  if (self(f)->wal) return wal_write(f, b, n, o);
+  return real_methods(f).xWrite(real(f), b, n, o);
+}
+int file_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  int rc = flush_wal(f);
+  return rc != SQLITE_OK ? rc : real_methods(f).xTruncate(real(f), size);
+}
+int file_sync(sqlite3_file* f, int flags) {
+  int rc = flush_wal(f);
+  return rc != SQLITE_OK ? rc : real_methods(f).xSync(real(f), flags);
+}
+int file_size(sqlite3_file* f, sqlite3_int64* size) {
+  int rc = flush_wal(f);
+  return rc != SQLITE_OK ? rc : real_methods(f).xFileSize(real(f), size);
+}
 int file_lock(sqlite3_file* f, int level) { return real_methods(f).xLock(real(f), level); }
 int file_unlock(sqlite3_file* f, int level) { return real_methods(f).xUnlock(real(f), level); }
 int check_reserved(sqlite3_file* f, int* out) { return real_methods(f).xCheckReservedLock(real(f), out); }
-int file_control(sqlite3_file* f, int op, void* arg) { return real_methods(f).xFileControl(real(f), op, arg); }
+int file_control(sqlite3_file* f, int op, void* arg) {
+  int rc = flush_wal(f);
+  return rc != SQLITE_OK ? rc : real_methods(f).xFileControl(real(f), op, arg);
+}
 int sector_size(sqlite3_file* f) { return real_methods(f).xSectorSize(real(f)); }
 int device_characteristics(sqlite3_file* f) { return real_methods(f).xDeviceCharacteristics(real(f)); }
 int shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
@@ -164,6 +244,7 @@ int open_file(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, i
     return rc == SQLITE_OK ? SQLITE_CANTOPEN : rc;
   }
   if ((flags & SQLITE_OPEN_MAIN_DB) && name) file->path = name;
+  file->wal = (flags & SQLITE_OPEN_WAL) != 0;
   f->pMethods = &g_methods;
   return SQLITE_OK;
 }
