@@ -117,7 +117,6 @@ int lock_database_for_this_process(const std::string& path) {
     char owner[32] = {};
     ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
     std::string pid = n > 0 ? std::string(owner, static_cast<size_t>(n)) : std::string();
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     ::close(fd);
     if (error == EWOULDBLOCK) {
       throw StorageError(SQLITE_BUSY, "the database " + path + " is in use by another process" +
@@ -126,7 +125,7 @@ int lock_database_for_this_process(const std::string& path) {
     }
     throw StorageError(SQLITE_CANTOPEN, "cannot lock " + lock_path + ": " + std::strerror(error));
   }
-  std::string pid = std::to_string(::getpid()) + "\n";
+  std::string pid = std::to_string(::getpid());
   if (::ftruncate(fd, 0) == 0) {
     ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);  // only for the message above
     (void)ignored;

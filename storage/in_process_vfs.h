@@ -8,7 +8,7 @@
 //
 // Sound only while no other process uses the database at the same time: Database holds an
 // exclusive flock() on "<database>.lock" while it is open, so a second nimbus refuses to start
-// on the same data directory. Other SQLite programs must not open the live database either
+// on the same data directory (an ephemeral database lives in a private 0700 directory). Other SQLite programs must not open the live database either
 // (docs/architecture.md); they would not see nimbus's WAL-index locks.
 #pragma once
 
