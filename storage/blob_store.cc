@@ -3,6 +3,10 @@
 // renames it to <dir>/<id[0:2]>/<id> (fsyncing the directory when asked; each subdirectory is
 // made once, then remembered); SegmentSource streams byte ranges of one or more blobs with
 // pread from descriptors opened up front by open().
+// Large blobs bypass the page cache (O_DIRECT) once they pass kDirectFrom bytes, as MinIO does:
+// a 1 GiB upload then neither evicts the hot small objects and the database pages nor pays the
+// kernel's copy into fresh cache pages (most of a large PUT's system time), and reading it back
+// streams from the disk. File systems without direct I/O fall back to ordinary writes and reads.
 // Ids are checked to be 32 lower-case hex characters before any path is formed.
 #include "storage/blob_store.h"
 
@@ -13,8 +17,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
@@ -26,6 +32,31 @@ namespace nimbus {
 namespace {
 
 constexpr size_t kWriteBuffer = 256 * 1024;  // bytes gathered before one write(2)
+// Direct I/O: offsets, lengths and buffer addresses are multiples of kDirectAlign (the largest
+// logical block size in use); blobs and segments of kDirectFrom bytes or more use it.
+constexpr size_t kDirectAlign = 4096;
+constexpr uint64_t kDirectFrom = 8 * 1024 * 1024;
+constexpr size_t kDirectBuffer = 1024 * 1024;       // one direct write
+constexpr size_t kDirectReadBuffer = 4 * 1024 * 1024;  // one direct read
+
+struct FreeAligned {
+  void operator()(char* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<char, FreeAligned>;
+
+AlignedBuffer make_aligned_buffer(size_t size) {
+  void* p = std::aligned_alloc(kDirectAlign, size);
+  if (!p) throw std::bad_alloc();
+  return AlignedBuffer(static_cast<char*>(p));
+}
+
+// Sets or clears O_DIRECT on an open file; false when the file system refuses it.
+bool set_direct(int fd, bool on) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  flags = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
+  return ::fcntl(fd, F_SETFL, flags) == 0;
+}
 
 [[noreturn]] void throw_errno(const std::string& what, const std::string& path, int error) {
   throw std::runtime_error(what + " " + path + ": " + std::strerror(error));
@@ -110,7 +141,18 @@ class BlobStore::FileWriter : public BlobStore::Writer {
 
   void write(std::string_view bytes) override {
     check_usable();
-    if (buffer_.size() + bytes.size() <= kWriteBuffer) {
+    if (!direct_ && direct_allowed_ && size_ + bytes.size() >= kDirectFrom) {
+      // Bring the file to a block boundary with an ordinary write, then bypass the cache.
+      flush();
+      size_t pad = std::min((kDirectAlign - size_ % kDirectAlign) % kDirectAlign, bytes.size());
+      write_fully(bytes.substr(0, pad));
+      size_ += pad;
+      bytes.remove_prefix(pad);
+      if (size_ % kDirectAlign == 0) start_direct();
+    }
+    if (direct_) {
+      append_direct(bytes);
+    } else if (buffer_.size() + bytes.size() <= kWriteBuffer) {
       buffer_.append(bytes);
     } else {
       flush();
@@ -127,6 +169,7 @@ class BlobStore::FileWriter : public BlobStore::Writer {
 
   std::string commit() override {
     check_usable();
+    if (direct_) finish_direct();
     flush();
     std::optional<BlockingScope> syncing;  // lets the handler pool run another request meanwhile
     if (store_.fsync_) syncing.emplace();
@@ -190,10 +233,53 @@ class BlobStore::FileWriter : public BlobStore::Writer {
       if (n < 0) {
         int error = errno;
         if (error == EINTR) continue;
+        if (error == EINVAL && direct_) {
+          stop_direct();  // the file system takes no direct write after all
+          continue;
+        }
         fail("cannot write", error);
       }
       bytes.remove_prefix(static_cast<size_t>(n));
     }
+  }
+
+  // ---- direct I/O (blobs past kDirectFrom bytes; the file offset is block-aligned) ----
+  void start_direct() {
+    if (!set_direct(fd_, true)) {
+      direct_allowed_ = false;
+      return;
+    }
+    if (!aligned_) aligned_ = make_aligned_buffer(kDirectBuffer);
+    direct_ = true;
+  }
+
+  void stop_direct() {
+    set_direct(fd_, false);
+    direct_ = false;
+    direct_allowed_ = false;
+  }
+
+  // Gathers bytes in the aligned buffer and writes it out each time it fills.
+  void append_direct(std::string_view bytes) {
+    while (!bytes.empty()) {
+      size_t take = std::min(kDirectBuffer - aligned_used_, bytes.size());
+      std::memcpy(aligned_.get() + aligned_used_, bytes.data(), take);
+      aligned_used_ += take;
+      bytes.remove_prefix(take);
+      if (aligned_used_ == kDirectBuffer) {
+        aligned_used_ = 0;
+        write_fully(std::string_view(aligned_.get(), kDirectBuffer));
+      }
+    }
+  }
+
+  // The whole blocks still gathered go out directly, the last partial block through the cache.
+  void finish_direct() {
+    size_t whole = aligned_used_ - aligned_used_ % kDirectAlign;
+    write_fully(std::string_view(aligned_.get(), whole));
+    if (direct_) stop_direct();
+    write_fully(std::string_view(aligned_.get() + whole, aligned_used_ - whole));
+    aligned_used_ = 0;
   }
 
   const BlobStore& store_;
@@ -202,6 +288,10 @@ class BlobStore::FileWriter : public BlobStore::Writer {
   int fd_ = -1;
   std::string buffer_;
   uint64_t size_ = 0;
+  bool direct_allowed_ = true;  // false once the file system refused direct I/O
+  bool direct_ = false;         // O_DIRECT is on; bytes gather in aligned_
+  AlignedBuffer aligned_;
+  size_t aligned_used_ = 0;
   bool committed_ = false;
   bool broken_ = false;
 };
@@ -232,6 +322,7 @@ class BlobStore::SegmentSource : public BodySource {
     int fd;  // opened by BlobStore::open(); owned by the source
     uint64_t offset;
     uint64_t length;
+    bool direct = false;  // O_DIRECT is on: reads go through the aligned window
   };
   SegmentSource() = default;
   ~SegmentSource() override {
@@ -239,6 +330,7 @@ class BlobStore::SegmentSource : public BodySource {
       if (part.fd >= 0) ::close(part.fd);
   }
   void add(Part part) { parts_.push_back(std::move(part)); }
+  void set_last_direct(bool on) { parts_.back().direct = on; }
 
   size_t read(char* buffer, size_t size) override {
     size_t filled = 0;
@@ -249,11 +341,16 @@ class BlobStore::SegmentSource : public BodySource {
         part.fd = -1;
         ++index_;
         done_ = 0;
+        window_length_ = 0;
         continue;
       }
       size_t want = static_cast<size_t>(std::min<uint64_t>(size - filled, part.length - done_));
-      size_t got = pread_fully(part.fd, buffer + filled, want, part.offset + done_, part.path);
-      if (got < want) throw std::runtime_error("blob shorter than expected: " + part.path);
+      size_t got = part.direct ? read_direct(part, buffer + filled, want)
+                               : pread_fully(part.fd, buffer + filled, want,
+                                             part.offset + done_, part.path);
+      // A direct read may stop at its window's end; only nothing at all means the file ended.
+      if (got == 0 || (!part.direct && got < want))
+        throw std::runtime_error("blob shorter than expected: " + part.path);
       filled += got;
       done_ += got;
     }
@@ -261,9 +358,45 @@ class BlobStore::SegmentSource : public BodySource {
   }
 
  private:
+  // Copies up to `want` bytes at the part's read position out of the aligned window, refilling
+  // the window with one aligned direct read when the position is outside it. Returns fewer
+  // bytes only when the file ends.
+  size_t read_direct(Part& part, char* out, size_t want) {
+    uint64_t position = part.offset + done_;
+    if (position < window_offset_ || position >= window_offset_ + window_length_) {
+      if (!window_) window_ = make_aligned_buffer(kDirectReadBuffer);
+      window_offset_ = position - position % kDirectAlign;
+      window_length_ = 0;
+      while (window_length_ < kDirectReadBuffer) {
+        ssize_t n = ::pread(part.fd, window_.get() + window_length_,
+                            kDirectReadBuffer - window_length_,
+                            static_cast<off_t>(window_offset_ + window_length_));
+        if (n < 0) {
+          int error = errno;
+          if (error == EINTR) continue;
+          if (error != EINVAL) throw_errno("cannot read blob", part.path, error);
+          set_direct(part.fd, false);  // the file system takes no direct read after all
+          part.direct = false;
+          window_length_ = 0;
+          return pread_fully(part.fd, out, want, position, part.path);
+        }
+        window_length_ += static_cast<size_t>(n);
+        if (n == 0 || n % kDirectAlign != 0) break;  // the end of the file
+      }
+      if (position >= window_offset_ + window_length_) return 0;
+    }
+    size_t take = static_cast<size_t>(
+        std::min<uint64_t>(want, window_offset_ + window_length_ - position));
+    std::memcpy(out, window_.get() + (position - window_offset_), take);
+    return take;
+  }
+
   std::vector<Part> parts_;
   size_t index_ = 0;   // the part being read
   uint64_t done_ = 0;  // bytes of parts_[index_] already returned
+  AlignedBuffer window_;        // direct reads: the file bytes at window_offset_
+  uint64_t window_offset_ = 0;  // in the current part's file
+  size_t window_length_ = 0;
 };
 
 std::unique_ptr<BodySource> BlobStore::open(std::vector<Segment> segments) const {
@@ -289,6 +422,7 @@ std::unique_ptr<BodySource> BlobStore::open(std::vector<Segment> segments) const
       throw std::runtime_error("blob " + segment.id + " has " + std::to_string(file_size) +
                                " bytes, fewer than the range asked for");
     }
+    if (segment.length >= kDirectFrom) source->set_last_direct(set_direct(fd, true));
   }
   return source;
 }

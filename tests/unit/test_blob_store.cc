@@ -4,6 +4,10 @@
 
 #include "tests/unit/temp_dir.h"
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #include <filesystem>
 #include <fstream>
@@ -82,6 +86,64 @@ TEST_CASE("a blob written in one large piece and many tiny ones reads back the s
   std::string bytes = pattern_bytes(600000, 7);
   CHECK(store.read_all(put(store, bytes, bytes.size())) == bytes);
   CHECK(store.read_all(put(store, bytes, 3)) == bytes);
+}
+
+// How many of a file's pages sit in the page cache (mincore on a mapping of it).
+size_t resident_pages(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  size_t size = static_cast<size_t>(::lseek(fd, 0, SEEK_END));
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  REQUIRE(map != MAP_FAILED);
+  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((size + page - 1) / page);
+  REQUIRE(::mincore(map, size, resident.data()) == 0);
+  ::munmap(map, size);
+  size_t count = 0;
+  for (unsigned char flag : resident) count += flag & 1;
+  return count;
+}
+
+TEST_CASE("large blobs of odd sizes round-trip whole and in ranges that straddle blocks") {
+  // Past 8 MiB the writer and the reader use direct I/O with 4 KiB-aligned blocks and 1-4 MiB
+  // buffers; these sizes, pieces and offsets all fall off those boundaries.
+  TempDir dir;
+  BlobStore store(dir.path, true);
+  std::string bytes = pattern_bytes((9u << 20) + 12345, 11);
+  for (size_t piece : {size_t{1000003}, size_t{8 << 20}, size_t{4095}}) {
+    std::string id = put(store, bytes, piece);
+    CHECK(store.size(id) == bytes.size());
+    CHECK(store.read_all(id) == bytes);
+    auto whole = store.open(id, 0, bytes.size());
+    CHECK(drain(*whole, 1 << 20) == bytes);
+    uint64_t from = (4u << 20) - 7, length = (5u << 20) + 9;  // crosses read windows
+    auto range = store.open(id, from, length);
+    CHECK(drain(*range, 65537) == bytes.substr(from, length));
+    auto tail = store.open(std::vector<BlobStore::Segment>{{id, 1, bytes.size() - 1}, {id, 0, 1}});
+    CHECK(drain(*tail, 3 << 20) == bytes.substr(1) + bytes.substr(0, 1));
+  }
+}
+
+TEST_CASE("a large blob goes to the disk past the page cache, a small one stays cached") {
+  TempDir dir;
+  struct statfs fs;
+  REQUIRE(::statfs(dir.path.c_str(), &fs) == 0);
+  if (fs.f_type == 0x01021994) {  // TMPFS_MAGIC: its files are page-cache pages by nature
+    MESSAGE("skipped: the temporary directory is on tmpfs");
+    return;
+  }
+  BlobStore store(dir.path, false);
+  std::string large = pattern_bytes(32u << 20, 5);
+  std::string large_id = put(store, large, 1 << 20);
+  std::string small_id = put(store, pattern_bytes(1 << 20, 6), 1 << 16);
+  size_t large_pages = (large.size() + 4095) / 4096;
+  // Only the first 8 MiB went through the cache.
+  CHECK(resident_pages(dir.path + "/" + large_id.substr(0, 2) + "/" + large_id) <=
+        large_pages / 4 + 1);
+  CHECK(resident_pages(dir.path + "/" + small_id.substr(0, 2) + "/" + small_id) == 256);
+  auto source = store.open(large_id, 0, large.size());
+  CHECK(drain(*source, 1 << 20) == large);
 }
 
 TEST_CASE("each commit gets a new id") {
