@@ -75,12 +75,28 @@ const char* type_name(Shape::Type type) {
 
 // ---- decoding -------------------------------------------------------------------------------
 
+// Where a value sits in the request ("Item.name.M.first", "Keys[2]"), kept as a chain of frames
+// on the stack and spelled out only when an error message needs it.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view name;  // a member or map key; empty for a list element
+  size_t index = 0;       // a list element's position
+  bool element = false;
+
+  std::string str() const {
+    std::string out = parent ? parent->str() : std::string();
+    if (element) return out + "[" + std::to_string(index) + "]";
+    if (!out.empty() && !name.empty()) out += '.';
+    out.append(name);
+    return out;
+  }
+};
+
 class Decoder {
  public:
   explicit Decoder(const ServiceModel& model) : model_(model) {}
 
-  Value value(const Json& json, const Shape& shape, const std::string& path,
-              int depth = 0) const {
+  Value value(const Json& json, const Shape& shape, const Path& path, int depth = 0) const {
     // DynamoDB's AttributeValue is recursive (M, L); the stack must not follow a hostile body.
     if (depth > kMaxDepth)
       throw serialization_error(model_, "The request nests values deeper than " +
@@ -93,8 +109,8 @@ class Decoder {
           if (!member.shape) continue;
           auto it = json.FindMember(rapidjson::StringRef(member.name.data(), member.name.size()));
           if (it == json.MemberEnd() || it->value.IsNull()) continue;
-          out.set(member.name,
-                  value(it->value, *member.shape, join(path, member.name), depth + 1));
+          Path here{&path, member.name};
+          out.set(member.name, value(it->value, *member.shape, here, depth + 1));
         }
         return out;
       }
@@ -104,12 +120,12 @@ class Decoder {
         if (!shape.list_member.shape) return out;
         size_t i = 0;
         for (const Json& element : json.GetArray()) {
-          std::string element_path = path + "[" + std::to_string(i++) + "]";
+          Path here{&path, {}, i++, true};
           if (element.IsNull()) {
             out.push_back(Value());
             continue;
           }
-          out.push_back(value(element, *shape.list_member.shape, element_path, depth + 1));
+          out.push_back(value(element, *shape.list_member.shape, here, depth + 1));
         }
         return out;
       }
@@ -118,12 +134,14 @@ class Decoder {
         Value out = Value::map();
         if (!shape.map_value.shape) return out;
         for (const auto& entry : json.GetObject()) {
-          std::string key(entry.name.GetString(), entry.name.GetStringLength());
+          std::string_view key(entry.name.GetString(), entry.name.GetStringLength());
           if (entry.value.IsNull()) {
             out.set(key, Value());
             continue;
           }
-          out.set(key, value(entry.value, *shape.map_value.shape, join(path, key), depth + 1));
+          Path here{&path, key};
+          Value v = value(entry.value, *shape.map_value.shape, here, depth + 1);
+          out.set(key, std::move(v));
         }
         return out;
       }
@@ -138,7 +156,7 @@ class Decoder {
           throw serialization_error(model_, "Base64 encoded length is expected a multiple of 4 "
                                             "bytes but found: " +
                                                 std::to_string(json.GetStringLength()) + " (" +
-                                                path + ")");
+                                                path.str() + ")");
         return Value(std::move(*bytes));
       }
       case Shape::Type::Boolean:
@@ -175,18 +193,14 @@ class Decoder {
  private:
   static constexpr int kMaxDepth = 128;
 
-  static std::string join(const std::string& path, const std::string& name) {
-    return path.empty() ? name : path + "." + name;
-  }
-
-  ApiError mismatch(const Json& json, const Shape& shape, const std::string& path) const {
+  ApiError mismatch(const Json& json, const Shape& shape, const Path& path) const {
     if (json.IsObject() && shape.type != Shape::Type::Structure &&
         shape.type != Shape::Type::Map)
       return serialization_error(model_, "Start of structure or map found where not expected.");
     if (json.IsArray() && shape.type != Shape::Type::List)
       return serialization_error(model_, "Start of list found where not expected.");
     return serialization_error(model_, json_kind(json) + " can not be converted to " +
-                                           type_name(shape.type) + " (" + path + ")");
+                                           type_name(shape.type) + " (" + path.str() + ")");
   }
 
   const ServiceModel& model_;
@@ -333,7 +347,7 @@ class JsonCodec : public Codec {
       out.input = Value::map();
       return out;
     }
-    out.input = Decoder(model).value(doc, *operation->input, "");
+    out.input = Decoder(model).value(doc, *operation->input, Path{});
     return out;
   }
 

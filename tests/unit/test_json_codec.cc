@@ -144,6 +144,23 @@ TEST_CASE("json decode: a value of the wrong type is SerializationException") {
   CHECK(bad_blob.code == "SerializationException");
 }
 
+TEST_CASE("json decode: a type error names where the value sits, through maps and lists") {
+  ApiError nested = decode_error(
+      "dynamodb", json_request("DynamoDB_20120810.PutItem",
+                               R"({"TableName":"t","Item":{"doc":{"M":{"n":{"N":5}}}}})"));
+  CHECK(nested.code == "SerializationException");
+  CHECK(nested.message.find("(Item.doc.M.n.N)") != std::string::npos);
+  ApiError listed = decode_error(
+      "dynamodb",
+      json_request("DynamoDB_20120810.BatchGetItem",
+                   R"({"RequestItems":{"t":{"Keys":[{"k":{"S":"a"}},{"k":{"S":true}}]}}})"));
+  CHECK(listed.message.find("(RequestItems.t.Keys[1].k.S)") != std::string::npos);
+  ApiError blob = decode_error(
+      "dynamodb", json_request("DynamoDB_20120810.PutItem",
+                               R"({"TableName":"t","Item":{"b":{"L":[{"S":"x"},{"B":"%%%"}]}}})"));
+  CHECK(blob.message.find("(Item.b.L[1].B)") != std::string::npos);
+}
+
 TEST_CASE("json encode: DynamoDB GetItem output with blobs and a matching x-amz-crc32") {
   const ServiceModel& model = builtin_model("dynamodb");
   Value item;
