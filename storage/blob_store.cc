@@ -150,7 +150,7 @@ class BlobStore::FileWriter : public BlobStore::Writer {
       bytes.remove_prefix(pad);
       if (size_ % kDirectAlign == 0) start_direct();
     }
-    if (direct_) {
+    if (direct_ || aligned_used_ > 0) {  // bytes gathered for a direct write go out first
       append_direct(bytes);
     } else if (buffer_.size() + bytes.size() <= kWriteBuffer) {
       buffer_.append(bytes);
@@ -169,7 +169,7 @@ class BlobStore::FileWriter : public BlobStore::Writer {
 
   std::string commit() override {
     check_usable();
-    if (direct_) finish_direct();
+    if (direct_ || aligned_used_ > 0) finish_direct();
     flush();
     std::optional<BlockingScope> syncing;  // lets the handler pool run another request meanwhile
     if (store_.fsync_) syncing.emplace();
@@ -259,7 +259,9 @@ class BlobStore::FileWriter : public BlobStore::Writer {
     direct_allowed_ = false;
   }
 
-  // Gathers bytes in the aligned buffer and writes it out each time it fills.
+  // Gathers bytes in the aligned buffer and writes it out each time it fills. When a direct
+  // write is refused midway, direct_ turns false with bytes still gathered: they keep going
+  // through this buffer (now with ordinary writes) until it is empty, so the order holds.
   void append_direct(std::string_view bytes) {
     while (!bytes.empty()) {
       size_t take = std::min(kDirectBuffer - aligned_used_, bytes.size());
