@@ -152,8 +152,8 @@ def write(report, md_path, svg_path):
     L.append("")
     L.append("**Machine:** %s CPUs (%s), %.1f GiB RAM, Linux %s, %s. Server pinned to CPU %s, "
              "load generator to CPU %s (the streamed 1 GiB transfers: both on CPUs %s). "
-             "The machine is shared (other builds and tests run on it), so requests/s move from run to run; CPU time per request, taken from the kernel's "
-             "accounting of the server process, is the steadier figure." % (
+             "The machine is shared (other builds and tests run on it), so requests/s move "
+             "from run to run; CPU time per request, taken from the kernel's accounting of the server process, is the steadier figure." % (
                  m["nproc"], m["cpu"], m["memory_bytes"] / 1024 ** 3, m["kernel"], m["date"],
                  report["pinning"]["server"] or "(not pinned)",
                  report["pinning"]["bench"] or "(not pinned)",
